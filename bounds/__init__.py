@@ -1,0 +1,21 @@
+"""Closed-form predictions of the theorems, as independent float64 references.
+
+* GD on quadratics and the edge-of-stability threshold (Cohen et al., ICLR 2021):
+  :func:`eos_threshold`, :func:`gd_quadratic_loss_curve`, :func:`gd_quadratic_contraction`.
+* The implicit regulariser of diagonal linear networks (Woodworth et al., COLT 2020):
+  :func:`woodworth20_link`, :func:`woodworth20_link_inverse`, :func:`woodworth20_potential`,
+  :func:`woodworth20_implicit_regularizer`, :func:`woodworth20_implicit_regularizer_minimizer`,
+  and its limits :func:`min_l2_interpolant` (α → ∞) and :func:`min_l1_interpolant` (α → 0).
+"""
+
+from ._diagonal_linear import ImplicitRegularizerMinimizer as ImplicitRegularizerMinimizer
+from ._diagonal_linear import min_l1_interpolant as min_l1_interpolant
+from ._diagonal_linear import min_l2_interpolant as min_l2_interpolant
+from ._diagonal_linear import woodworth20_implicit_regularizer as woodworth20_implicit_regularizer
+from ._diagonal_linear import woodworth20_implicit_regularizer_minimizer as woodworth20_implicit_regularizer_minimizer
+from ._diagonal_linear import woodworth20_link as woodworth20_link
+from ._diagonal_linear import woodworth20_link_inverse as woodworth20_link_inverse
+from ._diagonal_linear import woodworth20_potential as woodworth20_potential
+from ._gd_quadratic import eos_threshold as eos_threshold
+from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
+from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve

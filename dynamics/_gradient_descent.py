@@ -1,0 +1,222 @@
+"""Full-batch gradient descent and minibatch SGD as one ``lax.scan`` simulator."""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from ._observers import Observer
+from ._trajectory import STATUS_COMPLETED, STATUS_DIVERGED, Trajectory
+from ._validation import (
+    check_hyperparams,
+    require_every,
+    require_finite_tree,
+    require_positive_int,
+    require_transformation,
+)
+
+# grad_fn(params, key) -> (loss, grads): the only thing GD and SGD do differently.
+GradFn = Callable[[Any, jax.Array], tuple[jax.Array, Any]]
+
+
+def _tree_all_finite(tree) -> jax.Array:
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
+
+
+def _tree_select(pred, on_true, on_false):
+    return jax.tree.map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
+
+
+def nan_after(diverged, record):
+    """``record`` with its floating leaves replaced by NaN when ``diverged``."""
+    return jax.tree.map(
+        lambda r: jnp.where(diverged, jnp.nan, r) if jnp.issubdtype(r.dtype, jnp.inexact) else r,
+        record,
+    )
+
+
+def observe_all(observers: Mapping[str, Observer], params, states, key):
+    """Runs every observer once: ``({name: record}, {name: state})``."""
+    records, new_states = {}, {}
+    for (name, observer), sub in zip(observers.items(), jax.random.split(key, max(len(observers), 1))):
+        records[name], new_states[name] = observer.observe(params, states[name], sub)
+    return records, new_states
+
+
+def init_observers(observers: Mapping[str, Observer], params, key):
+    keys = jax.random.split(key, max(len(observers), 1))
+    return {name: obs.init(params, sub) for (name, obs), sub in zip(observers.items(), keys)}
+
+
+def check_observers(observers) -> dict[str, Observer]:
+    observers = dict(observers or {})
+    for name, observer in observers.items():
+        if not isinstance(observer, Observer):
+            raise ValueError(
+                f"observers[{name!r}] must be a dynamics.Observer, got {type(observer).__name__}; "
+                "wrap a function (params, key) -> pytree with dynamics.stateless"
+            )
+    return observers
+
+
+def with_hyperparams(opt_state, hyperparams: Mapping[str, Any] | None):
+    """``opt_state`` of an ``optax.inject_hyperparams`` optimizer with some values replaced."""
+    if not hyperparams:
+        return opt_state
+    if not isinstance(opt_state, (optax.InjectHyperparamsState, optax.InjectStatefulHyperparamsState)):
+        raise ValueError(
+            "hyperparams were given but the optimizer does not expose any; build it with "
+            "dynamics.plain_sgd(...) or optax.inject_hyperparams(...)"
+        )
+    unknown = set(hyperparams) - set(opt_state.hyperparams)
+    if unknown:
+        raise ValueError(
+            f"unknown hyperparams {sorted(unknown)}; this optimizer has {sorted(opt_state.hyperparams)}"
+        )
+    replaced = dict(opt_state.hyperparams)
+    for name, value in hyperparams.items():
+        replaced[name] = jnp.asarray(value, dtype=jnp.asarray(replaced[name]).dtype)
+    return opt_state._replace(hyperparams=replaced)
+
+
+def _simulator(
+    grad_fn: GradFn,
+    optimizer: optax.GradientTransformation,
+    *,
+    num_steps: int,
+    every: int,
+    observers: Mapping[str, Observer] | None,
+) -> Callable[..., Trajectory]:
+    require_transformation(optimizer)
+    require_every(num_steps, every)
+    observers = check_observers(observers)
+    num_records = num_steps // every
+
+    def step(carry, key):
+        params, opt_state, diverged, diverged_at, t = carry
+        loss, grads = grad_fn(params, key)
+        updates, new_opt_state = optimizer.update(grads, opt_state, params)
+        bad = ~(jnp.isfinite(loss) & _tree_all_finite(grads))
+        diverged_at = jnp.where(~diverged & bad, t, diverged_at)
+        diverged = diverged | bad
+        params = _tree_select(diverged, params, optax.apply_updates(params, updates))
+        opt_state = _tree_select(diverged, opt_state, new_opt_state)
+        return (params, opt_state, diverged, diverged_at, t + 1), loss
+
+    def block(carry, key):
+        state, obs_states = carry
+        key_observe, key_steps = jax.random.split(key)
+        records, obs_states = observe_all(observers, state[0], obs_states, key_observe)
+        state, losses = jax.lax.scan(step, state, jax.random.split(key_steps, every))
+        return (state, obs_states), (nan_after(carry[0][2], records), losses)
+
+    def run(params0, key: jax.Array, hyperparams: Mapping[str, Any] | None = None) -> Trajectory:
+        """Simulates from ``params0``; ``hyperparams`` replace the optimizer's injected values."""
+        require_finite_tree("params0", params0)
+        check_hyperparams(hyperparams)
+        opt_state = with_hyperparams(optimizer.init(params0), hyperparams)
+        key_init, key_loop, key_last = jax.random.split(key, 3)
+        obs_states = init_observers(observers, params0, key_init)
+        state = (params0, opt_state, jnp.array(False), jnp.array(-1), jnp.array(0))
+        (state, obs_states), (records, losses) = jax.lax.scan(
+            block, (state, obs_states), jax.random.split(key_loop, num_records)
+        )
+        params, _, diverged, diverged_at, _ = state
+        last, _ = observe_all(observers, params, obs_states, key_last)
+        last = nan_after(diverged, last)
+        records = jax.tree.map(lambda r, l: jnp.concatenate([r, l[None]]), records, last)
+        return Trajectory(
+            times=jnp.arange(0, num_steps + 1, every),
+            observations=records,
+            losses=losses.reshape(num_steps),
+            final_params=params,
+            final_time=jnp.where(diverged, diverged_at, num_steps),
+            diverged=diverged,
+            diverged_at=diverged_at,
+            status=jnp.where(diverged, STATUS_DIVERGED, STATUS_COMPLETED),
+        )
+
+    return run
+
+
+def gradient_descent(
+    loss_fn: Callable[[Any], jax.Array],
+    optimizer: optax.GradientTransformation,
+    *,
+    num_steps: int,
+    every: int = 1,
+    observers: Mapping[str, Observer] | None = None,
+) -> Callable[..., Trajectory]:
+    """Full-batch gradient descent: ``θ_{t+1} = θ_t + update(∇L(θ_t))``, as a ``lax.scan``.
+
+    Args:
+      loss_fn: ``loss_fn(params) -> scalar`` on the full data (closed over).
+      optimizer: any optax transformation; build it with :func:`plain_sgd` (or
+        ``optax.inject_hyperparams``) to sweep its hyperparameters as data.
+      num_steps: number of updates (static).
+      every: record the observers every ``every`` steps (static, divides ``num_steps``); records
+        are taken at steps ``0, every, ..., num_steps`` (a nested scan).
+      observers: ``{name: Observer}``.
+
+    Returns:
+      ``run(params0, key, hyperparams=None) -> Trajectory``, pure and un-jitted (the caller jits
+      or vmaps it). ``hyperparams`` (e.g. ``{"learning_rate": 0.1}``) are data: a new value does
+      not retrace, and ``jax.vmap`` over them is a sweep. A non-finite loss or gradient freezes the
+      parameters and is reported in ``Trajectory.diverged``/``diverged_at``; it never raises.
+    """
+
+    def grad_fn(params, key):
+        del key
+        return jax.value_and_grad(loss_fn)(params)
+
+    return _simulator(grad_fn, optimizer, num_steps=num_steps, every=every, observers=observers)
+
+
+def sgd(
+    loss_fn: Callable[[Any, Any], jax.Array],
+    optimizer: optax.GradientTransformation,
+    data,
+    *,
+    batch_size: int,
+    num_steps: int,
+    every: int = 1,
+    observers: Mapping[str, Observer] | None = None,
+) -> Callable[..., Trajectory]:
+    """Minibatch SGD: each step draws ``batch_size`` distinct samples uniformly from ``data``.
+
+    Args:
+      loss_fn: ``loss_fn(params, batch) -> scalar``, the mean loss over a batch.
+      optimizer: as for :func:`gradient_descent`.
+      data: a pytree of arrays sharing the leading (sample) axis, e.g. ``(x, y)``.
+      batch_size: ``1 <= batch_size <= n``; with ``batch_size = n`` this is full-batch GD.
+      num_steps, every, observers: as for :func:`gradient_descent`.
+
+    Returns:
+      ``run(params0, key, hyperparams=None) -> Trajectory``; ``losses`` are minibatch losses.
+      The batches are drawn from ``key``, so the same key gives the same run.
+    """
+    leaves = jax.tree.leaves(data)
+    if not leaves:
+        raise ValueError("data must hold at least one array with a leading sample axis")
+    n = leaves[0].shape[0] if leaves[0].ndim else 0
+    if any(leaf.ndim == 0 or leaf.shape[0] != n for leaf in leaves):
+        raise ValueError(
+            "every array in data must share the leading sample axis, got shapes "
+            f"{[leaf.shape for leaf in leaves]}"
+        )
+    require_finite_tree("data", data)
+    require_positive_int("batch_size", batch_size)
+    if batch_size > n:
+        raise ValueError(
+            f"batch_size={batch_size} is larger than the data ({n} samples); use batch_size <= {n}"
+        )
+
+    def grad_fn(params, key):
+        index = jax.random.choice(key, n, (batch_size,), replace=False)
+        batch = jax.tree.map(lambda a: a[index], data)
+        return jax.value_and_grad(loss_fn)(params, batch)
+
+    return _simulator(grad_fn, optimizer, num_steps=num_steps, every=every, observers=observers)

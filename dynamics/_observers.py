@@ -1,0 +1,102 @@
+"""Observers: what a simulator records every ``every`` steps.
+
+An observer is ``Observer(init, observe)`` with ``init(params, key) -> state`` and
+``observe(params, state, key) -> (record, state)``. The state lets an observer warm-start (the top
+Hessian eigenvector) or compare with the previous record (consecutive gradients). Stateless
+observers are plain functions ``(params, key) -> pytree`` wrapped by :func:`stateless`.
+"""
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+
+from ._lanczos import hessian_vector_product, lanczos_top_eigenpairs
+
+
+class Observer(NamedTuple):
+    """``init(params, key) -> state``; ``observe(params, state, key) -> (record, state)``."""
+
+    init: Callable[[Any, jax.Array], Any]
+    observe: Callable[[Any, Any, jax.Array], tuple[Any, Any]]
+
+
+def stateless(fn: Callable[[Any, jax.Array], Any]) -> Observer:
+    """An observer from a function ``fn(params, key) -> pytree``."""
+    return Observer(lambda params, key: (), lambda params, state, key: (fn(params, key), state))
+
+
+def loss_observer(loss_fn: Callable[[Any], jax.Array]) -> Observer:
+    """Records ``loss_fn(params)`` (e.g. the full-batch loss during SGD, or a test loss)."""
+    return stateless(lambda params, key: loss_fn(params))
+
+
+def parameter_norms() -> Observer:
+    """Records the Frobenius norm of every leaf (per-layer weight norms), as a pytree of scalars."""
+    return stateless(lambda params, key: jax.tree.map(jnp.linalg.norm, params))
+
+
+def gradient_cosine(loss_fn: Callable[[Any], jax.Array]) -> Observer:
+    """Records ``cos(g_prev, g)`` between the gradient now and at the previous record.
+
+    With ``every = 1`` these are consecutive GD steps (shared/THEORY.md §1 item 4, §13). The first
+    record has no predecessor and is NaN.
+    """
+
+    def flat_grad(params):
+        return ravel_pytree(jax.grad(loss_fn)(params))[0]
+
+    def init(params, key):
+        g = flat_grad(params)
+        return {"previous": jnp.zeros_like(g), "has_previous": jnp.array(False)}
+
+    def observe(params, state, key):
+        g = flat_grad(params)
+        prev = state["previous"]
+        cosine = jnp.vdot(prev, g) / (jnp.linalg.norm(prev) * jnp.linalg.norm(g))
+        cosine = jnp.where(state["has_previous"], cosine, jnp.nan)
+        return cosine, {"previous": g, "has_previous": jnp.array(True)}
+
+    return Observer(init, observe)
+
+
+def top_hessian_eigenvalues(
+    loss_fn: Callable[[Any], jax.Array],
+    *,
+    k: int = 1,
+    num_iterations: int = 20,
+    rtol: float = 1e-3,
+) -> Observer:
+    """Records the top-``k`` Hessian eigenvalues (the sharpness when ``k = 1``) by Lanczos.
+
+    Each record holds ``eigenvalues (k,)``, ``residuals (k,)`` = ``‖Hv − λv‖`` and ``converged
+    (k,)`` = ``residual <= rtol·|λ|``; an unconverged estimate is flagged, never passed off as
+    converged. Hessian-vector products are exact (``jvp`` of ``grad``). The Krylov basis starts
+    from the previous record's top eigenvector, so tracking the sharpness along a run costs
+    ``num_iterations + k`` HVPs per record. (A prototype at the edge of stability found
+    20 warm-started power iterations 2–5% low where Lanczos with 20 HVPs matched
+    ``scipy.sparse.linalg.eigsh`` to 0.1%: the top eigenvalues bunch together there.)
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if not isinstance(num_iterations, int) or num_iterations < k:
+        raise ValueError(f"num_iterations must be an integer >= k={k}, got {num_iterations!r}")
+
+    def init(params, key):
+        flat, _ = ravel_pytree(params)
+        return jax.random.normal(key, flat.shape, flat.dtype)
+
+    def observe(params, start, key):
+        pairs = lanczos_top_eigenpairs(
+            hessian_vector_product(loss_fn, params), start, key, num_iterations=num_iterations, k=k
+        )
+        record = {
+            "eigenvalues": pairs.eigenvalues,
+            "residuals": pairs.residuals,
+            "converged": pairs.residuals <= rtol * jnp.abs(pairs.eigenvalues),
+        }
+        return record, pairs.eigenvectors[0]
+
+    return Observer(init, observe)

@@ -1,0 +1,40 @@
+"""Sweeps: ``vmap`` over data (learning rates, init scales, seeds), sharded across devices."""
+
+from collections.abc import Callable
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+
+def batch_sharding(batch_size: int) -> NamedSharding | None:
+    """A sharding of a leading batch axis over every device, or None on one device.
+
+    With several devices the batch must divide evenly; otherwise the largest divisor of the
+    device count that divides the batch is used.
+    """
+    devices = jax.devices()
+    count = max(d for d in range(1, len(devices) + 1) if len(devices) % d == 0 and batch_size % d == 0)
+    if count == 1:
+        return None
+    mesh = Mesh(np.array(devices[:count]), ("batch",))
+    return NamedSharding(mesh, PartitionSpec("batch"))
+
+
+def sweep(fn: Callable, batched_args: tuple, *, in_axes) -> Callable:
+    """``jit(vmap(fn, in_axes))(*batched_args)`` with the batched arguments spread over devices.
+
+    Every argument with a batch axis (``in_axes`` entry 0) is placed with :func:`batch_sharding`;
+    the rest are replicated. The numbers do not depend on the device count: each batch element
+    carries its own data (and key), and XLA partitions the vmapped computation along the batch.
+    """
+    leaves = [leaf for arg, axis in zip(batched_args, in_axes) if axis == 0 for leaf in jax.tree.leaves(arg)]
+    if not leaves:
+        raise ValueError("sweep needs at least one argument with in_axes 0 (the swept values)")
+    batch = leaves[0].shape[0]
+    sharding = batch_sharding(batch)
+    args = [
+        jax.device_put(arg, sharding) if axis == 0 and sharding is not None else arg
+        for arg, axis in zip(batched_args, in_axes)
+    ]
+    return jax.jit(jax.vmap(fn, in_axes=in_axes))(*args)

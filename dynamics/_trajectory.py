@@ -1,0 +1,36 @@
+"""What a simulator returns."""
+
+from typing import Any, NamedTuple
+
+import jax
+
+
+class Trajectory(NamedTuple):
+    """The outcome of one simulated run.
+
+    Attributes:
+      times: ``(R,)`` the step index (GD/SGD) or the continuous time (gradient flow) of each
+        record.
+      observations: ``{name: pytree}`` with a leading axis of length ``R``, one entry per observer.
+        Records taken after a divergence (or, for gradient flow, after an early stop) are NaN.
+      losses: the training loss; ``(num_steps,)`` before every step for GD/SGD (the minibatch loss
+        for SGD), ``(R,)`` at the record times for gradient flow.
+      final_params: the parameters at the end: the last finite iterate if the run diverged.
+      final_time: the step count or time reached (smaller than the horizon after an early stop).
+      diverged: whether the loss (or the gradient) became non-finite.
+      diverged_at: the first step (GD/SGD) or time (flow) with a non-finite loss; -1 if none.
+      status: 0 reached the horizon, 1 stopped by the stopping condition, 2 diverged,
+        3 the ODE solver failed (e.g. ``max_steps`` reached).
+    """
+
+    times: jax.Array
+    observations: dict[str, Any]
+    losses: jax.Array
+    final_params: Any
+    final_time: jax.Array
+    diverged: jax.Array
+    diverged_at: jax.Array
+    status: jax.Array
+
+
+STATUS_COMPLETED, STATUS_STOPPED, STATUS_DIVERGED, STATUS_SOLVER_FAILED = 0, 1, 2, 3

@@ -1,0 +1,75 @@
+"""Configuration checks that run before anything compiles."""
+
+import math
+from collections.abc import Mapping
+
+import jax
+import numpy as np
+import optax
+
+
+def require_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def is_concrete(x) -> bool:
+    """Whether ``x`` has a value now (not a tracer inside jit/vmap)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def require_finite_tree(name: str, tree) -> None:
+    """A ValueError if a concrete leaf of ``tree`` holds NaN or inf (tracers are skipped)."""
+    for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+        if is_concrete(leaf) and np.issubdtype(np.asarray(leaf).dtype, np.inexact):
+            if not np.all(np.isfinite(np.asarray(leaf))):
+                where = jax.tree_util.keystr(path)
+                raise ValueError(f"{name}{where} contains NaN or inf; pass finite values")
+
+
+def require_positive_scalar(name: str, value) -> None:
+    """A ValueError if a concrete ``value`` (scalar or array) is not finite and > 0."""
+    if value is None or not is_concrete(value):
+        return
+    array = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(array)) or np.any(array <= 0):
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+
+
+def require_nonnegative_scalar(name: str, value) -> None:
+    if value is None or not is_concrete(value):
+        return
+    array = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+
+
+def check_hyperparams(hyperparams: Mapping | None) -> None:
+    """Step sizes > 0, weight decay and momentum >= 0 (only for concrete values)."""
+    for key, value in (hyperparams or {}).items():
+        if key == "learning_rate":
+            require_positive_scalar("hyperparams['learning_rate']", value)
+        elif key in ("weight_decay", "momentum"):
+            require_nonnegative_scalar(f"hyperparams[{key!r}]", value)
+
+
+def require_transformation(optimizer) -> None:
+    if not isinstance(optimizer, optax.GradientTransformation):
+        raise ValueError(
+            f"optimizer must be an optax.GradientTransformation, got {type(optimizer).__name__}; "
+            "build one with dynamics.plain_sgd(...) or optax"
+        )
+
+
+def require_every(num_steps: int, every: int) -> None:
+    require_positive_int("num_steps", num_steps)
+    require_positive_int("every", every)
+    if num_steps % every:
+        raise ValueError(
+            f"every={every} must divide num_steps={num_steps}; pick num_steps a multiple of every"
+        )
+
+
+def is_finite_number(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)

@@ -1,0 +1,144 @@
+"""The theorem checks: each default passes, each negative control fails, and a property over
+admissible configurations passes. Configurations are the checks' own quick CPU defaults; the
+paper-scale versions are marked ``slow``."""
+
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from theorycheck import get_check, make_config, registry
+
+
+def _run(name, seed=0, **overrides):
+    check = get_check(name)
+    return check.run(make_config(check, overrides), jax.random.key(seed))
+
+
+def test_registry_holds_the_foundation_checks():
+    assert {"edge_of_stability", "kernel_rich", "gd_quadratic"} <= set(registry())
+    for check in registry().values():
+        assert check.negative_controls, f"{check.name} has no negative control"
+
+
+@pytest.mark.parametrize("name", ["gd_quadratic", "edge_of_stability"])
+def test_default_config_passes(name):
+    result = _run(name)
+    assert result.passed, result.details
+    assert result.error <= result.tolerance
+
+
+@pytest.mark.parametrize(
+    "name, overrides",
+    [(check.name, control) for check in registry().values() for control in check.negative_controls
+     if check.name != "kernel_rich"],
+)
+def test_negative_control_fails(name, overrides):
+    result = _run(name, **overrides)
+    assert not result.passed, (overrides, result.error, result.tolerance, result.details)
+
+
+# gd_quadratic ---------------------------------------------------------------------------------
+
+
+@given(
+    condition=st.floats(2.0, 1e4),
+    lr_fraction=st.floats(0.05, 2.4),
+    seed=st.integers(0, 2**16),
+)
+def test_gd_quadratic_property(condition, lr_fraction, seed):
+    result = _run("gd_quadratic", seed=seed, condition=condition, lr_fraction=lr_fraction)
+    assert result.passed, (result.error, result.tolerance, result.details)
+
+
+def test_gd_quadratic_tolerance_is_not_vacuous():
+    """The loss-curve tolerance (κ·d·T·ε) must be far below the O(1) deviation of the control."""
+    clean, control = _run("gd_quadratic"), _run("gd_quadratic", momentum=0.5)
+    assert clean.tolerance < 1e-6 < control.error
+
+
+# edge_of_stability ----------------------------------------------------------------------------
+
+
+@settings(max_examples=4)
+@given(lr=st.floats(0.08, 0.12), seed=st.integers(0, 2**16))
+def test_edge_of_stability_property(lr, seed):
+    """Over seeds and step sizes in the regime where the operational band was fixed (η near 0.1,
+    see the check's docstring), the sharpness hovers within the band after crossing 2/η."""
+    result = _run("edge_of_stability", seed=seed, lr=lr)
+    assert result.passed, (lr, seed, result.details)
+
+
+def test_edge_of_stability_flow_overshoots_the_same_threshold():
+    result = _run("edge_of_stability", solver="flow")
+    assert result.details["max_ratio"] > 1.5  # far past 2/η, not a near miss of the band
+
+
+# kernel_rich ----------------------------------------------------------------------------------
+
+
+def test_kernel_rich_default_passes_and_controls_fail():
+    check = get_check("kernel_rich")
+    result = _run("kernel_rich")
+    assert result.passed, (result.error, result.details)
+    assert result.details["remaining_motion_bound"] <= result.tolerance
+    # the figure sweep: every α of the grid matches argmin Q at D = 2 and 3
+    for depth in (2, 3):
+        assert np.all(result.arrays[f"sweep_D{depth}_status"] == 1)  # every run reached the residual
+        assert np.all(result.arrays[f"sweep_D{depth}_error_vs_argmin_Q"] <= result.tolerance)
+    for control in check.negative_controls:
+        bad = _run("kernel_rich", figure_sweep=False, **control)
+        assert not bad.passed, (control, bad.error)
+        assert bad.error > 100 * bad.tolerance  # a clear failure, not a near miss
+
+
+def test_kernel_rich_intermediate_alpha_is_neither_l1_nor_l2():
+    """At α = 0.3 the limit is far from both the min-ℓ1 and the min-ℓ2 interpolant: only Q_α
+    fits (THEORY.md §2 negative control: comparing with either limit fails)."""
+    result = _run("kernel_rich", figure_sweep=False)
+    assert result.passed
+    assert min(result.details["dist_to_min_l1"], result.details["dist_to_min_l2"]) > 1e3 * result.tolerance
+
+
+@settings(max_examples=6)
+@given(depth=st.sampled_from([2, 3, 4]), alpha=st.floats(0.1, 2.0), seed=st.integers(0, 2**16))
+def test_kernel_rich_property(depth, alpha, seed):
+    result = _run("kernel_rich", seed=seed, depth=depth, alpha=alpha, figure_sweep=False)
+    assert result.passed, (depth, alpha, result.error, result.details)
+
+
+def test_kernel_rich_gd_has_an_order_eta_bias():
+    """GD instead of the flow lands O(η) away from argmin Q: inside its η-scaled tolerance, but
+    outside the flow's 1e-6 (so the flow's tolerance is not loose enough to hide GD's bias)."""
+    result = _run("kernel_rich", solver="gd", figure_sweep=False)
+    assert result.passed, (result.error, result.details)
+    assert result.error > 1e-6
+
+
+# paper scale ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_kernel_rich_paper_scale():
+    """Woodworth et al.'s data size: d = 1000, n = 100, s = 5."""
+    for depth in (2, 3):
+        result = _run("kernel_rich", n=100, d=1000, sparsity=5, depth=depth, alpha=0.1, figure_sweep=False)
+        assert result.passed, (depth, result.error, result.details)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_edge_of_stability_long_run(seed):
+    result = _run("edge_of_stability", seed=seed, steps=100_000, every=10)
+    assert result.passed, result.details
+
+
+def test_configs_are_frozen_dataclasses():
+    for check in registry().values():
+        config = make_config(check)
+        assert dataclasses.is_dataclass(config)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(config, dataclasses.fields(config)[0].name, None)

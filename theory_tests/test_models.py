@@ -1,0 +1,90 @@
+"""The models' defining properties (each assertion can fail)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import models
+
+
+@given(scale=st.floats(0.1, 10.0), depth=st.sampled_from([2, 3]))
+def test_bias_free_relu_mlp_is_positively_homogeneous(scale, depth):
+    """f(cθ) = c^L f(θ) for a bias-free ReLU net with L weight layers (needed by the norm bounds)."""
+    net = models.mlp([3] + [7] * (depth - 1) + [2], "relu", bias=False)
+    params = net.init(jax.random.key(0))
+    x = jax.random.normal(jax.random.key(1), (5, 3))
+    scaled = jax.tree.map(lambda w: scale * w, params)
+    np.testing.assert_allclose(net.apply(scaled, x), scale**depth * net.apply(params, x), rtol=1e-10, atol=1e-12)
+
+
+def test_mlp_with_bias_is_not_homogeneous():
+    net = models.mlp([3, 7, 2], "relu", bias=True)
+    params = jax.tree.map(lambda w: w + 0.5, net.init(jax.random.key(0)))  # non-zero biases
+    x = jax.random.normal(jax.random.key(1), (5, 3))
+    scaled = jax.tree.map(lambda w: 2.0 * w, params)
+    assert not np.allclose(net.apply(scaled, x), 4.0 * net.apply(params, x))
+
+
+def test_ntk_and_standard_parameterizations_compute_the_same_function_family():
+    """With σ_w = 1 an NTK layer x·w/√fan_in equals a standard layer with w/√fan_in."""
+    ntk = models.mlp([4, 9, 1], "tanh", bias=False, parameterization="ntk")
+    std = models.mlp([4, 9, 1], "tanh", bias=False)
+    params = ntk.init(jax.random.key(0))
+    rescaled = [{"w": layer["w"] / jnp.sqrt(layer["w"].shape[0])} for layer in params]
+    x = jax.random.normal(jax.random.key(1), (3, 4))
+    np.testing.assert_allclose(ntk.apply(params, x), std.apply(rescaled, x), rtol=1e-12)
+
+
+def test_antisymmetric_two_layer_starts_at_zero():
+    net = models.two_layer(5, 40, antisymmetric_init=True)
+    x = jax.random.normal(jax.random.key(1), (8, 5))
+    assert np.max(np.abs(net.apply(net.init(jax.random.key(0)), x))) < 1e-12
+    plain = models.two_layer(5, 40)
+    assert np.max(np.abs(plain.apply(plain.init(jax.random.key(0)), x))) > 1e-2
+
+
+def test_diagonal_linear_starts_at_beta_zero_unless_unbalanced():
+    net = models.diagonal_linear(6, 3, alpha=0.5)
+    params = net.init(jax.random.key(0))
+    np.testing.assert_array_equal(models.diagonal_linear_predictor(params, 3), np.zeros(6))
+    unbalanced = models.diagonal_linear(6, 3, alpha=0.5, alpha_minus=0.25).init(jax.random.key(0))
+    np.testing.assert_allclose(models.diagonal_linear_predictor(unbalanced, 3), (0.125 - 0.25**3) * np.ones(6))
+
+
+def test_orthogonal_deep_linear_is_an_isometry():
+    net = models.deep_linear(6, 4, init="orthogonal")
+    product = net.apply(net.init(jax.random.key(0)), jnp.eye(6))
+    np.testing.assert_allclose(product @ product.T, np.eye(6), atol=1e-12)
+
+
+def test_cohen_regression_net_shapes_and_data():
+    x, y = models.chebyshev_regression(5, 20)
+    np.testing.assert_allclose(y[:, 0], np.cos(5 * np.arccos(x[:, 0])), atol=1e-12)  # T₅
+    net = models.cohen21_regression_net()
+    params = net.init(jax.random.key(0))
+    assert params["w1"].shape == (1, 100) and params["w2"].shape == (100, 1)
+    assert net.apply(params, x).shape == (20, 1)
+
+
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: models.mlp([3], "relu"), "widths"),
+        (lambda: models.mlp([3, 0, 1], "relu"), "widths"),
+        (lambda: models.mlp([3, 2], "swish?"), "activation"),
+        (lambda: models.mlp([3, 2], parameterization="mup"), "parameterization"),
+        (lambda: models.mlp([3, 2], init_scale=-1.0), "init_scale"),
+        (lambda: models.two_layer(3, 5, antisymmetric_init=True), "even"),
+        (lambda: models.diagonal_linear(4, 1, alpha=1.0), "depth"),
+        (lambda: models.diagonal_linear(4, 2, alpha=0.0), "alpha"),
+        (lambda: models.diagonal_linear(4, 2, alpha=float("nan")), "alpha"),
+        (lambda: models.deep_linear(4, 2, init="xavier"), "init"),
+        (lambda: models.sparse_regression(jax.random.key(0), 5, 3, 4), "sparsity"),
+    ],
+)
+def test_bad_model_arguments_raise(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()

@@ -1,0 +1,5 @@
+"""The built-in checks; importing this package registers them."""
+
+from . import gd_quadratic as gd_quadratic
+from . import edge_of_stability as edge_of_stability
+from . import kernel_rich as kernel_rich

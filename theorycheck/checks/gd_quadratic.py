@@ -1,0 +1,140 @@
+"""Warm-up: GD on a quadratic follows its exact loss curve and is stable iff η < 2/λ_max.
+
+**Statement.** Plain gradient descent θ ← θ − η∇L on L(θ) = ½(θ−θ*)ᵀA(θ−θ*), A symmetric positive
+definite with eigenpairs (λᵢ, qᵢ), has the exact loss curve L_t = ½ Σᵢ λᵢ cᵢ² (1 − ηλᵢ)^{2t}
+with cᵢ = qᵢᵀ(θ₀ − θ*), so it converges iff max |1 − ηλᵢ| < 1, i.e. iff λ_max < 2/η ("if and only
+if" for convex quadratics: Cohen et al., ICLR 2021, arXiv:2103.00065, footnote; shared/THEORY.md
+§1). Derived here in one line: the error e_t = θ_t − θ* obeys e_{t+1} = (I − ηA)e_t.
+
+**Setup.** d = ``dim`` eigenvalues log-spaced in [λ_max/``condition``, λ_max], a random rotation,
+random θ*, θ₀ (key), float64. One ``vmap``-ed simulator runs every step size of the sweep
+η = f·2/λ_max, f ∈ {0.5, 0.9, 1.1, 2} ∪ {``lr_fraction``}: the step sizes are data, one compile.
+
+**Tolerance (derived).** Each step rounds the matvec and update, perturbing eₜ by at most about
+d·ε·‖A‖‖eₜ‖; in the slowest mode that is κ = ``condition`` times its own size, and t steps add
+up linearly, so the relative deviation of L_t from the closed form is at most
+``tolerance`` = κ·d·T·ε (ε = float64 machine epsilon, T = ``steps``) ≈ 4e-11 at the defaults.
+The threshold part is exact on the fixed sweep f ∈ {0.5, 0.9, 1.1, 2} (well away from the
+marginal f = 1, where neither convergence nor divergence is claimed): the loss grows
+(L_T > L_0) iff f > 1.
+
+**Negative control.** ``momentum=0.5`` (heavy ball) violates "plain GD": its loss curve is not
+the closed form and its stability limit moves to 2(1+β)/η (:func:`bounds.eos_threshold`), so
+the 1.1× run stays stable and the comparison fails.
+"""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import bounds
+import dynamics
+from theorycheck._check import Check, Result, config_field, register
+
+from ._common import figure
+
+SWEEP_FRACTIONS = (0.5, 0.9, 1.1, 2.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class GdQuadraticConfig:
+    dim: int = config_field(20, low=2, high=10_000, help="dimension d of the quadratic")
+    top_eigenvalue: float = config_field(10.0, low=1e-6, high=1e6, help="λ_max of A")
+    condition: float = config_field(100.0, low=2.0, high=1e8, help="κ = λ_max/λ_min")
+    steps: int = config_field(100, low=1, high=2000, help="GD steps T (2x at T=2000 stays finite)")
+    lr_fraction: float = config_field(0.9, low=1e-3, high=2.5, help="headline step size, as a fraction of 2/λ_max")
+    momentum: float = config_field(0.0, low=0.0, high=0.99, help="heavy-ball momentum (0 = the theorem's plain GD)")
+
+
+def _quadratic(config: GdQuadraticConfig, key):
+    key_q, key_star, key_0 = jax.random.split(key, 3)
+    eigenvalues = config.top_eigenvalue * jnp.logspace(-jnp.log10(config.condition), 0.0, config.dim)
+    rotation, _ = jnp.linalg.qr(jax.random.normal(key_q, (config.dim, config.dim)))
+    matrix = (rotation * eigenvalues[None, :]) @ rotation.T
+    # θ* = 0 without loss of generality: a shift would add an absolute rounding floor ε‖θ*‖ to
+    # θ_t − θ* that the relative tolerance below does not model (the loss would stall near
+    # λ(ε‖θ*‖)² while the closed form keeps falling).
+    del key_star
+    theta_star = jnp.zeros((config.dim,))
+    theta0 = jax.random.normal(key_0, (config.dim,))
+    return eigenvalues, rotation, matrix, theta_star, theta0
+
+
+def run(config: GdQuadraticConfig, key) -> Result:
+    eigenvalues, rotation, matrix, theta_star, theta0 = _quadratic(config, key)
+
+    def loss(theta):
+        error = theta - theta_star
+        return 0.5 * error @ (matrix @ error)
+
+    fractions = np.array(SWEEP_FRACTIONS + (config.lr_fraction,))
+    lrs = fractions * 2.0 / config.top_eigenvalue
+    simulate = dynamics.gradient_descent(
+        loss, dynamics.plain_sgd(lrs[0], momentum=config.momentum), num_steps=config.steps
+    )
+    sweep = jax.jit(jax.vmap(simulate, in_axes=(None, None, {"learning_rate": 0})))
+    trajectories = sweep(theta0, key, {"learning_rate": jnp.asarray(lrs)})
+    simulated = np.concatenate(
+        [np.asarray(trajectories.losses), np.asarray(jax.vmap(loss)(trajectories.final_params))[:, None]],
+        axis=1,
+    )  # (len(lrs), steps + 1): L_0 .. L_T
+    coefficients = np.asarray(rotation.T @ (theta0 - theta_star))
+    lam = np.asarray(eigenvalues)
+    exact = np.stack([bounds.gd_quadratic_loss_curve(lam, coefficients, lr, config.steps) for lr in lrs])
+    deviation = np.abs(simulated - exact) / exact
+    tolerance = config.condition * config.dim * config.steps * np.finfo(np.float64).eps
+    sweep = slice(0, len(SWEEP_FRACTIONS))  # the threshold is judged on the fixed sweep only
+    predicted_stable = np.array([bounds.gd_quadratic_contraction(lam, lr) < 1 for lr in lrs[sweep]])
+    measured_stable = simulated[sweep, -1] < simulated[sweep, 0]
+    error = float(np.max(deviation)) if np.all(np.isfinite(deviation)) else float("inf")
+    threshold_ok = bool(np.all(predicted_stable == measured_stable))
+    details = {
+        f"stable@{f:g}x": f"predicted {p}, measured {m}"
+        for f, p, m in zip(fractions, predicted_stable, measured_stable)
+    }
+    details["threshold_lr"] = float(bounds.eos_threshold(1.0) / config.top_eigenvalue)
+    return Result(
+        predicted=float(exact[-1, -1]),
+        measured=float(simulated[-1, -1]),
+        error=error,
+        tolerance=float(tolerance),
+        passed=bool(error <= tolerance and threshold_ok),
+        arrays={
+            "A": np.asarray(matrix), "theta_star": np.asarray(theta_star), "theta0": np.asarray(theta0),
+            "lr_fractions": fractions, "learning_rates": lrs, "loss_simulated": simulated,
+            "loss_exact": exact,
+        },
+        details=details,
+    )
+
+
+def plot(config: GdQuadraticConfig, result: Result, path) -> None:
+    a = result.arrays
+    fig, axes = figure(1, 1)
+    ax = axes[0, 0]
+    steps = np.arange(a["loss_exact"].shape[1])
+    for i, f in enumerate(a["lr_fractions"][: len(SWEEP_FRACTIONS)]):
+        line, = ax.semilogy(steps, a["loss_simulated"][i], lw=2, alpha=0.6, label=f"GD, η = {f:g}·2/λ_max")
+        ax.semilogy(steps, a["loss_exact"][i], "k:", lw=1)
+    ax.plot([], [], "k:", label="closed form")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(f"GD on a quadratic (momentum {config.momentum}): {'PASS' if result.passed else 'FAIL'}")
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+
+
+CHECK = register(
+    Check(
+        name="gd_quadratic",
+        statement="GD on a quadratic follows L_t = ½Σλᵢcᵢ²(1−ηλᵢ)^{2t} and is stable iff η < 2/λ_max.",
+        source="Cohen et al., ICLR 2021, arXiv:2103.00065, footnote on quadratics (shared/THEORY.md §1)",
+        config_type=GdQuadraticConfig,
+        run=run,
+        plot=plot,
+        negative_controls=({"momentum": 0.5},),
+        needs_x64=True,
+    )
+)

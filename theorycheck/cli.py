@@ -1,0 +1,182 @@
+"""The ``theorycheck`` command line: ``list``, ``show NAME`` and ``run [NAME ...]``.
+
+Exit codes: 0 every check passed, 1 a check failed, 2 bad input (unknown check or config key, a
+malformed ``--set``, a value of the wrong type or out of range, a bad seed, argparse usage errors).
+"""
+
+import argparse
+import datetime
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+
+from ._check import as_jsonable, describe_fields, registry
+from ._runner import ConfigError, _run
+
+PROG = "theorycheck"
+
+
+def _error(message: str) -> int:
+    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return 2
+
+
+def _parse_sets(items: Sequence[str]) -> dict[str, str]:
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"malformed --set {item!r}: expected KEY=VALUE")
+        overrides[key.strip()] = value
+    return overrides
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _details(details: Mapping[str, Any]) -> str:
+    def fmt(value):
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        if isinstance(value, list):
+            return "[" + ", ".join(fmt(v) for v in value) + "]"
+        return str(value)
+
+    return ", ".join(f"{k}={fmt(v)}" for k, v in as_jsonable(dict(details)).items())
+
+
+def _control_line(name: str, overrides: Mapping[str, Any]) -> str:
+    def text(value):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    sets = " ".join(f"--set {shlex.quote(f'{k}={text(v)}')}" for k, v in overrides.items())
+    return f"{PROG} run {name} {sets}".rstrip()
+
+
+def _cmd_list(args) -> int:
+    checks = registry()
+    if not checks:
+        print("(no checks registered)")
+        return 0
+    width = max(map(len, checks))
+    for name, check in checks.items():
+        print(f"{name.ljust(width)}  {check.statement}")
+    return 0
+
+
+def _cmd_show(args) -> int:
+    checks = registry()
+    if args.name not in checks:
+        return _error(f"unknown check {args.name!r}; valid checks: {', '.join(checks) or '(none registered)'}")
+    check = checks[args.name]
+    print(check.name)
+    print(f"  statement: {check.statement}")
+    print(f"  source:    {check.source}")
+    print(f"  float64:   {'required' if check.needs_x64 else 'not required'}")
+    print("\nconfig (override with --set KEY=VALUE):")
+    rows = [
+        [f["name"], f["type"], repr(f["default"]), f["admissible"], f["help"] or ""]
+        for f in describe_fields(check)
+    ]
+    print(_indent(_table(rows, ["key", "type", "default", "admissible", "help"])))
+    print("\nnegative controls (a hypothesis is violated; each must FAIL, exit 1):")
+    if not check.negative_controls:
+        print("  (none)")
+    for overrides in check.negative_controls:
+        print(f"  {_control_line(check.name, overrides)}")
+    return 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _cmd_run(args) -> int:
+    try:
+        overrides = _parse_sets(args.set)
+        out = args.out or os.path.join("runs", datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+        outcomes = _run(args.names or None, overrides, args.seed, out, plots=not args.no_plots)
+    except ConfigError as error:
+        return _error(str(error))
+    header = ["check", "predicted", "measured", "error", "tolerance", "verdict"]
+    rows = [
+        [
+            o.record["name"],
+            *(_number(o.record[k]) for k in ("predicted", "measured", "error", "tolerance")),
+            "PASS" if o.record["passed"] else "FAIL",
+        ]
+        for o in outcomes
+    ]
+    print(_table(rows, header))
+    with_details = [o for o in outcomes if o.result.details]
+    if with_details:
+        print()
+        for o in with_details:
+            print(f"{o.record['name']}: {_details(o.result.details)}")
+    failed = sum(not o.record["passed"] for o in outcomes)
+    print(f"\n{len(outcomes) - failed}/{len(outcomes)} passed; results: {os.path.join(out, 'results.json')}")
+    return 0 if failed == 0 else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Executable theorems about neural-network training, in JAX.",
+        epilog="exit codes: 0 all checks passed, 1 a check failed, 2 bad input",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="one line per check: name and statement")
+    listing.set_defaults(handler=_cmd_list)
+
+    show = commands.add_parser(
+        "show", help="a check's statement, source, config keys and negative controls"
+    )
+    show.add_argument("name", metavar="NAME")
+    show.set_defaults(handler=_cmd_show)
+
+    run = commands.add_parser("run", help="run checks (all of them if no NAME is given)")
+    run.add_argument("names", nargs="*", metavar="NAME", help="checks to run (default: all)")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override, applied to every selected check that has KEY (repeatable)",
+    )
+    run.add_argument("--seed", type=int, default=0, help="PRNG seed in [0, 2**32-1] (default 0)")
+    run.add_argument("--out", metavar="DIR", help="output directory (default runs/<YYYYmmdd-HHMMSS>/)")
+    run.add_argument("--no-plots", action="store_true", help="do not write the PNG figures")
+    run.set_defaults(handler=_cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``theorycheck`` console script; returns the exit code."""
+    jax.config.update("jax_enable_x64", True)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 2)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
