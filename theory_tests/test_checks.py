@@ -3,6 +3,7 @@ admissible configurations passes. Configurations are the checks' own quick CPU d
 paper-scale versions are marked ``slow``."""
 
 import dataclasses
+import json
 
 import jax
 import numpy as np
@@ -142,3 +143,16 @@ def test_configs_are_frozen_dataclasses():
         assert dataclasses.is_dataclass(config)
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(config, dataclasses.fields(config)[0].name, None)
+
+
+def test_cli_exit_codes_on_a_real_check(tmp_path, capsys):
+    """The built-in warm-up check through the CLI: 0 by default, 1 under its negative control,
+    with the record written either way."""
+    from theorycheck.cli import main
+
+    assert main(["run", "gd_quadratic", "--out", str(tmp_path / "ok"), "--no-plots"]) == 0
+    assert main(["run", "gd_quadratic", "--set", "momentum=0.5", "--out", str(tmp_path / "bad"), "--no-plots"]) == 1
+    for sub, passed in (("ok", True), ("bad", False)):
+        record = json.loads((tmp_path / sub / "results.json").read_text())["checks"][0]
+        assert record["name"] == "gd_quadratic" and record["passed"] is passed
+        assert (tmp_path / sub / "gd_quadratic.npz").exists()

@@ -128,7 +128,7 @@ def test_no_plots_writes_no_png(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["run", "no_such_check"], f"unknown check 'no_such_check'; valid checks: {NAME}"),
+        (["run", "no_such_check"], "unknown check 'no_such_check'; valid checks: "),
         (["run", NAME, "--set", "thresh=1"], "unknown config key 'thresh'"),
         (["run", NAME, "--set", "threshold=abc"], "expects float"),
         (["run", NAME, "--set", "flag=maybe"], "expects bool"),
@@ -144,6 +144,8 @@ def test_bad_input_exits_2_before_running(args, message, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("theorycheck: error: ") and err.count("\n") == 1
     assert message in err
+    if "valid checks" in message:
+        assert NAME in err
     assert not list(tmp_path.iterdir())  # nothing ran
 
 
