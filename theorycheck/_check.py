@@ -183,7 +183,7 @@ def describe_fields(check: Check) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": f.name,
-                "type": kind.__name__ if f.default is not None else "float | None",
+                "type": kind.__name__ if f.default is not None else f"{kind.__name__} | None",
                 "default": f.default,
                 "admissible": admissible,
                 "help": meta.get("help", ""),

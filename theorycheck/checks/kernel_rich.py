@@ -57,7 +57,7 @@ class KernelRichConfig:
     depth: int = config_field(2, low=2, high=8, help="depth D of the diagonal network")
     alpha: float = config_field(0.3, low=0.01, high=10.0, help="init scale α of w₊ (and w₋)")
     alpha_minus: float = config_field(None, low=0.01, high=10.0, help="init scale of w₋ (None: = alpha)")
-    regularizer_depth: float = config_field(None, low=2, high=8, help="depth of the Q compared with (None: = depth)")
+    regularizer_depth: int = config_field(None, low=2, high=8, help="depth of the Q compared with (None: = depth)")
     n: int = config_field(20, low=1, high=10_000, help="number of samples")
     d: int = config_field(60, low=2, high=100_000, help="dimension (d > n)")
     sparsity: int = config_field(3, low=1, high=100_000, help="non-zeros of β*")
@@ -72,8 +72,6 @@ class KernelRichConfig:
             raise ValueError(f"config key 'd' ({self.d}) must exceed 'n' ({self.n}): the theorem needs d > n")
         if self.sparsity > self.d:
             raise ValueError(f"config key 'sparsity' ({self.sparsity}) must be <= 'd' ({self.d})")
-        if self.regularizer_depth is not None and float(self.regularizer_depth) != int(self.regularizer_depth):
-            raise ValueError(f"config key 'regularizer_depth' must be an integer, got {self.regularizer_depth}")
 
 
 @functools.lru_cache(maxsize=16)
@@ -129,7 +127,7 @@ def run(config: KernelRichConfig, key) -> Result:
     x, y, beta_star = models.sparse_regression(key_data, config.n, config.d, config.sparsity)
     x_np, y_np, beta_star_np = (np.asarray(a, dtype=np.float64) for a in (x, y, beta_star))
     alpha_minus = config.alpha if config.alpha_minus is None else config.alpha_minus
-    q_depth = config.depth if config.regularizer_depth is None else int(config.regularizer_depth)
+    q_depth = config.depth if config.regularizer_depth is None else config.regularizer_depth
     simulate = _simulator(config.depth, config.solver, config.gd_steps, config.t1)
     betas, params, status, final_time, metric = simulate(
         x, y, jnp.array([config.alpha]), jnp.array([alpha_minus]), config.lr_scale, key_run
