@@ -6,6 +6,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
+from jaxtyping import Array, Float, PRNGKeyArray
 
 
 class Eigenpairs(NamedTuple):
@@ -18,15 +19,15 @@ class Eigenpairs(NamedTuple):
         Lanczos estimate).
     """
 
-    eigenvalues: jax.Array
-    eigenvectors: jax.Array
-    residuals: jax.Array
+    eigenvalues: Float[Array, " k"]
+    eigenvectors: Float[Array, "k n"]
+    residuals: Float[Array, " k"]
 
 
 def lanczos_top_eigenpairs(
-    matvec: Callable[[jax.Array], jax.Array],
-    start: jax.Array,
-    key: jax.Array,
+    matvec: Callable[[Float[Array, " n"]], Float[Array, " n"]],
+    start: Float[Array, " n"],
+    key: PRNGKeyArray,
     *,
     num_iterations: int,
     k: int = 1,
@@ -86,7 +87,7 @@ def lanczos_top_eigenpairs(
     return Eigenpairs(values, vectors, residuals)
 
 
-def hessian_vector_product(loss_fn: Callable, params) -> Callable[[jax.Array], jax.Array]:
+def hessian_vector_product(loss_fn: Callable, params) -> Callable[[Float[Array, " n"]], Float[Array, " n"]]:
     """``v ↦ ∇²L(θ) v`` on flat vectors, by forward-over-reverse differentiation (exact)."""
     flat, unravel = ravel_pytree(params)
     grad_flat = jax.grad(lambda z: loss_fn(unravel(z)))

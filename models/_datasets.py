@@ -4,10 +4,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxtyping import Array, Float, PRNGKeyArray
+
 from ._model import require_positive_int
 
 
-def chebyshev_regression(degree: int = 5, n: int = 20):
+def chebyshev_regression(degree: int = 5, n: int = 20) -> tuple[Float[Array, "n 1"], Float[Array, "n 1"]]:
     """Cohen et al.'s ``chebyshev-{degree}-{n}``: ``n`` evenly spaced points on ``[-1, 1]``
     labelled by the Chebyshev polynomial ``T_degree`` (locuslab/edge-of-stability ``synthetic.py``).
 
@@ -21,7 +23,9 @@ def chebyshev_regression(degree: int = 5, n: int = 20):
     return jnp.asarray(x[:, None]), jnp.asarray(y[:, None])
 
 
-def sparse_regression(key, n: int, d: int, sparsity: int):
+def sparse_regression(
+    key: PRNGKeyArray, n: int, d: int, sparsity: int
+) -> tuple[Float[Array, "n d"], Float[Array, " n"], Float[Array, " d"]]:
     """Woodworth et al.'s sparse regression: ``X ~ N(0, 1)^{n×d}``, ``β*`` with ``sparsity``
     non-zeros equal to ``1/sqrt(sparsity)`` on a random support, noiseless ``y = X β*``.
 
