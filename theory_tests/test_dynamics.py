@@ -186,3 +186,36 @@ def test_bad_run_inputs_raise(key):
     plain = dynamics.gradient_descent(lambda t: jnp.sum(t**2), optax.sgd(0.1), num_steps=5)
     with pytest.raises(ValueError, match="inject_hyperparams"):
         plain(jnp.ones(2), key, {"learning_rate": 0.1})
+
+
+@pytest.mark.parametrize("lr, sign", [(0.05, 1.0), (1.9, -1.0)])
+def test_gradient_cosine_sees_oscillation_past_one_over_lambda(key, lr, sign):
+    """GD on ½λθ²: g_{t+1} = (1 − ηλ) g_t, so consecutive gradients are aligned for η < 1/λ and
+    anti-aligned (cos = −1) for 1/λ < η < 2/λ (THEORY.md §13)."""
+    loss = lambda t: 0.5 * jnp.sum(t**2)  # noqa: E731  (λ = 1)
+    run = dynamics.gradient_descent(loss, dynamics.plain_sgd(lr), num_steps=5,
+                                    observers={"cos": dynamics.gradient_cosine(loss)})
+    cosines = np.asarray(run(jnp.array([1.0, -2.0]), key).observations["cos"])
+    assert np.isnan(cosines[0])  # no predecessor
+    np.testing.assert_allclose(cosines[1:], sign, rtol=1e-12)
+
+
+def test_parameter_norms_and_loss_observer(key):
+    loss = lambda t: 0.5 * jnp.sum(t["w"] ** 2)  # noqa: E731
+    run = dynamics.gradient_descent(loss, dynamics.plain_sgd(0.5), num_steps=4, every=2,
+                                    observers={"norms": dynamics.parameter_norms(), "loss": dynamics.loss_observer(loss)})
+    trajectory = run({"w": jnp.array([3.0, 4.0])}, key)
+    np.testing.assert_allclose(trajectory.observations["norms"]["w"], 5.0 * 0.5 ** np.array([0, 2, 4]), rtol=1e-14)
+    np.testing.assert_allclose(trajectory.observations["loss"], 12.5 * 0.25 ** np.array([0, 2, 4]), rtol=1e-14)
+    np.testing.assert_array_equal(trajectory.times, [0, 2, 4])
+
+
+def test_gradient_flow_blow_up_is_reported_not_returned_as_numbers(key):
+    """dθ/dt = θ³ (L = −θ⁴/4) blows up at t = 1/(2θ₀²) = 0.5: the trajectory must say the solve
+    failed or diverged, and leave the records past the blow-up NaN."""
+    run = dynamics.gradient_flow(lambda t: -0.25 * jnp.sum(t**4), t1=1.0, num_records=5, max_steps=4096)
+    trajectory = run(jnp.array([1.0]), key)
+    assert int(trajectory.status) in (dynamics.STATUS_DIVERGED, dynamics.STATUS_SOLVER_FAILED)
+    losses = np.asarray(trajectory.losses)
+    assert np.all(np.isfinite(losses[:2])) and np.all(np.isnan(losses[-2:]))
+    assert float(trajectory.final_time) < 0.5 + 1e-6
