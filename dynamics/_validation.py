@@ -1,6 +1,5 @@
 """Configuration checks that run before anything compiles."""
 
-import math
 from collections.abc import Mapping
 
 import jax
@@ -69,7 +68,3 @@ def require_every(num_steps: int, every: int) -> None:
         raise ValueError(
             f"every={every} must divide num_steps={num_steps}; pick num_steps a multiple of every"
         )
-
-
-def is_finite_number(x) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)

@@ -1,6 +1,5 @@
 """Small helpers shared by the check modules (array export and figure set-up)."""
 
-import jax
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
@@ -8,11 +7,6 @@ from jax.flatten_util import ravel_pytree
 def flat_numpy(params) -> np.ndarray:
     """A parameter pytree as one flat numpy vector (for the ``.npz`` record)."""
     return np.asarray(ravel_pytree(params)[0])
-
-
-def to_numpy(tree):
-    """Every leaf of ``tree`` as a numpy array."""
-    return jax.tree.map(np.asarray, tree)
 
 
 def figure(rows: int = 1, cols: int = 1, **kwargs):
