@@ -36,7 +36,10 @@ def main(argv=None):
     if any(lr <= 0 for lr in args.lrs) or args.seeds < 1:
         parser.error("--lrs must be > 0 and --seeds >= 1")
     check = get_check("edge_of_stability")
-    config = make_config(check, {"steps": args.steps, "every": args.every})
+    try:
+        config = make_config(check, {"steps": args.steps, "every": args.every})
+    except ValueError as error:
+        parser.error(str(error))
     _, _, net, loss = eos._problem(config.width, config.gain, config.degree, config.n)
     observers = {"sharpness": dynamics.top_hessian_eigenvalues(loss, num_iterations=config.lanczos_iterations)}
 
