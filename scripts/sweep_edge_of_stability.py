@@ -29,26 +29,25 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lrs", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.4])
     parser.add_argument("--seeds", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=40_000)
-    parser.add_argument("--every", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=None, help="default: the check's (80k)")
+    parser.add_argument("--every", type=int, default=None, help="default: the check's (40)")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("runs/eos_sweep"))
     args = parser.parse_args(argv)
     if any(lr <= 0 for lr in args.lrs) or args.seeds < 1:
         parser.error("--lrs must be > 0 and --seeds >= 1")
     check = get_check("edge_of_stability")
     try:
-        config = make_config(check, {"steps": args.steps, "every": args.every})
+        overrides = {k: v for k, v in (("steps", args.steps), ("every", args.every)) if v is not None}
+        config = make_config(check, overrides)
     except ValueError as error:
         parser.error(str(error))
-    _, _, net, loss = eos._problem(config.width, config.gain, config.degree, config.n)
-    observers = {"sharpness": dynamics.top_hessian_eigenvalues(loss, num_iterations=config.lanczos_iterations)}
+    _, _, net, _ = eos._problem(config.width, config.gain, config.degree, config.n)
+    simulate = eos._simulator(config.width, config.gain, config.degree, config.n, "gd",
+                              config.steps, config.every, config.lanczos_iterations)
 
     def one(lr, seed_key):
         key_init, key_run = jax.random.split(seed_key)
-        run = dynamics.gradient_descent(
-            loss, dynamics.plain_sgd(lr), num_steps=config.steps, every=config.every, observers=observers
-        )
-        return run(net.init(key_init), key_run)
+        return simulate(net.init(key_init), key_run, lr)
 
     lrs = np.repeat(np.asarray(args.lrs), args.seeds)
     seeds = np.tile(np.arange(args.seeds), len(args.lrs))
