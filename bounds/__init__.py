@@ -5,7 +5,8 @@
 * The implicit regulariser of diagonal linear networks (Woodworth et al., COLT 2020):
   :func:`woodworth20_link`, :func:`woodworth20_link_inverse`, :func:`woodworth20_potential`,
   :func:`woodworth20_implicit_regularizer`, :func:`woodworth20_implicit_regularizer_minimizer`,
-  and its limits :func:`min_l2_interpolant` (α → ∞) and :func:`min_l1_interpolant` (α → 0).
+  and its limits :func:`min_l2_interpolant` (α → ∞) and :func:`min_l1_interpolant` (α → 0);
+  :func:`woodworth20_residual_time`, a rigorous bound on the time the flow needs to fit the data.
 """
 
 from ._diagonal_linear import ImplicitRegularizerMinimizer as ImplicitRegularizerMinimizer
@@ -16,6 +17,8 @@ from ._diagonal_linear import woodworth20_implicit_regularizer_minimizer as wood
 from ._diagonal_linear import woodworth20_link as woodworth20_link
 from ._diagonal_linear import woodworth20_link_inverse as woodworth20_link_inverse
 from ._diagonal_linear import woodworth20_potential as woodworth20_potential
+from ._diagonal_linear_rate import woodworth20_metric_lower_bound as woodworth20_metric_lower_bound
+from ._diagonal_linear_rate import woodworth20_residual_time as woodworth20_residual_time
 from ._gd_quadratic import eos_threshold as eos_threshold
 from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
 from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve

@@ -70,7 +70,12 @@ def _spectrum(eigenvalues, lr) -> tuple[np.ndarray, float]:
 
 
 def gd_quadratic_loss_curve(
-    eigenvalues: Float[ArrayLike, " d"], coefficients: Float[ArrayLike, " d"], lr: float, num_steps: int
+    eigenvalues: Float[ArrayLike, " d"],
+    coefficients: Float[ArrayLike, " d"],
+    lr: float,
+    num_steps: int,
+    *,
+    log: bool = False,
 ) -> Float[np.ndarray, " num_steps_plus_1"]:
     """Exact loss curve of plain GD on L(θ) = ½(θ−θ*)ᵀA(θ−θ*).
 
@@ -85,9 +90,13 @@ def gd_quadratic_loss_curve(
       coefficients: c, shape (d,).
       lr: step size η > 0.
       num_steps: T >= 0.
+      log: return log L_t instead, evaluated as a log-sum-exp so that it stays finite where
+        L_t itself overflows (a diverging η): this is what tells at which step a float64
+        simulation must overflow.
 
     Returns:
-      [L_0, …, L_T], float64, shape (T + 1,). Overflows to inf for a diverging η.
+      [L_0, …, L_T] (or their logs), float64, shape (T + 1,). Without ``log``, overflows to inf
+      for a diverging η.
     """
     lam, eta = _spectrum(eigenvalues, lr)
     c = np.asarray(coefficients, dtype=np.float64)
@@ -98,6 +107,13 @@ def gd_quadratic_loss_curve(
     if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) or num_steps < 0:
         raise ValueError(f"num_steps must be a non-negative integer, got {num_steps!r}")
     steps = np.arange(num_steps + 1, dtype=np.float64)[:, None]
+    if log:
+        from scipy.special import logsumexp
+
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero weight or factor: log 0 = -inf
+            log_factor = np.log(np.abs(1.0 - eta * lam))
+            terms = np.log(lam * c**2) + np.where(steps == 0, 0.0, steps * 2.0 * log_factor)
+        return np.log(0.5) + logsumexp(terms, axis=1)
     with np.errstate(over="ignore"):
         factors = np.power((1.0 - eta * lam) ** 2, steps)
         return 0.5 * np.sum(lam * c**2 * factors, axis=1)

@@ -16,7 +16,12 @@ from ._trajectory import (
     STATUS_STOPPED,
     Trajectory,
 )
-from ._validation import require_finite_tree, require_positive_int, require_positive_scalar
+from ._validation import (
+    require_finite_tree,
+    require_positive_int,
+    require_positive_scalar,
+    warn_if_below_resolution,
+)
 
 
 def gradient_flow(
@@ -54,9 +59,14 @@ def gradient_flow(
       max_steps: the solver's step budget (static).
 
     Returns:
-      ``run(params0, key) -> Trajectory`` (pure, un-jitted). ``final_time`` is the time reached.
+      ``run(params0, key, t1=None) -> Trajectory`` (pure, un-jitted). ``final_time`` is the time
+      reached. The horizon is data: ``run(..., t1=...)`` replaces the constructor's ``t1``
+      without retracing (a traced value is not validated; a concrete one must be > 0).
+      ``Trajectory.stats`` holds diffrax's solver statistics (``num_steps``,
+      ``num_accepted_steps``, ``num_rejected_steps``).
     """
     require_positive_scalar("t1", t1)
+    default_t1 = t1
     require_positive_int("num_records", num_records)
     if num_records < 2:
         raise ValueError(f"num_records must be >= 2 (the times 0 and t1), got {num_records}")
@@ -68,10 +78,13 @@ def gradient_flow(
     term = diffrax.ODETerm(lambda t, y, args: jax.tree.map(jnp.negative, jax.grad(loss_fn)(y)))
     event = None if stop_when is None else diffrax.Event(lambda t, y, args, **kw: stop_when(y))
 
-    def run(params0, key: jax.Array) -> Trajectory:
+    def run(params0, key: jax.Array, t1=None) -> Trajectory:
         require_finite_tree("params0", params0)
+        horizon = default_t1 if t1 is None else t1
+        require_positive_scalar("t1", horizon)
         dtype = jnp.result_type(*jax.tree.leaves(params0))
-        times = jnp.linspace(0.0, t1, num_records, dtype=dtype)
+        warn_if_below_resolution("rtol", rtol, dtype)
+        times = jnp.linspace(0.0, horizon, num_records, dtype=dtype)
         saveat = diffrax.SaveAt(subs=[diffrax.SubSaveAt(ts=times), diffrax.SubSaveAt(t1=True)])
         solution = diffrax.diffeqsolve(
             term,
@@ -120,6 +133,7 @@ def gradient_flow(
             diverged=diverged,
             diverged_at=jnp.where(diverged, final_time, -1.0),
             status=status,
+            stats={k: solution.stats[k] for k in ("num_steps", "num_accepted_steps", "num_rejected_steps")},
         )
 
     return run

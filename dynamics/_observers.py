@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from ._lanczos import hessian_vector_product, lanczos_top_eigenpairs
+from ._validation import warn_if_below_resolution
 
 
 class Observer(NamedTuple):
@@ -89,6 +90,7 @@ def top_hessian_eigenvalues(
         return jax.random.normal(key, flat.shape, flat.dtype)
 
     def observe(params, start, key):
+        warn_if_below_resolution("top_hessian_eigenvalues rtol", rtol, start.dtype)
         pairs = lanczos_top_eigenpairs(
             hessian_vector_product(loss_fn, params), start, key, num_iterations=num_iterations, k=k
         )

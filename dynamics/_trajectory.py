@@ -21,6 +21,10 @@ class Trajectory(NamedTuple):
       diverged_at: the first step (GD/SGD) or time (flow) with a non-finite loss; -1 if none.
       status: 0 reached the horizon, 1 stopped by the stopping condition, 2 diverged,
         3 the ODE solver failed (e.g. ``max_steps`` reached).
+      stats: the solver's statistics (gradient flow: diffrax's ``num_steps``,
+        ``num_accepted_steps``, ``num_rejected_steps``); empty for GD/SGD.
+
+    ``dtype`` (a property) is the floating dtype the run was computed in.
     """
 
     times: jax.Array
@@ -31,6 +35,12 @@ class Trajectory(NamedTuple):
     diverged: jax.Array
     diverged_at: jax.Array
     status: jax.Array
+    stats: dict[str, Any] = {}
+
+    @property
+    def dtype(self):
+        """The parameters' floating dtype (float32 or float64): what the run was computed in."""
+        return jax.numpy.result_type(*jax.tree.leaves(self.final_params))
 
 
 STATUS_COMPLETED, STATUS_STOPPED, STATUS_DIVERGED, STATUS_SOLVER_FAILED = 0, 1, 2, 3

@@ -2,7 +2,10 @@
 
 from collections.abc import Mapping
 
+import warnings
+
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -42,6 +45,23 @@ def require_nonnegative_scalar(name: str, value) -> None:
     array = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(array)) or np.any(array < 0):
         raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+
+
+def warn_if_below_resolution(name: str, tolerance: float, dtype) -> None:
+    """Warns (once per call site) when a relative ``tolerance`` is below ~10 ulps of ``dtype``.
+
+    Runs at trace time, so a jitted simulator warns when it is compiled, not at every call.
+    """
+    if not is_concrete(tolerance) or not jnp.issubdtype(dtype, jnp.floating):
+        return
+    resolution = 10 * float(jnp.finfo(dtype).eps)
+    if float(tolerance) < resolution:
+        warnings.warn(
+            f"{name}={float(tolerance):g} is below the resolution of {jnp.dtype(dtype).name} "
+            f"(~{resolution:.1g}); enable float64 (jax.config.update('jax_enable_x64', True) or "
+            "jax.enable_x64(True)) or loosen the tolerance",
+            stacklevel=3,
+        )
 
 
 def check_hyperparams(hyperparams: Mapping | None) -> None:

@@ -74,9 +74,9 @@ def main(argv=None):
 
     xs, ys, _ = models.sparse_regression(jax.random.key(0), 20, 60, 3)
     for depth in (2, 3):
-        flow = kernel_rich._simulator(depth, "flow", 1, 1e7)
+        flow = kernel_rich._simulator(depth, "flow", 1)
         timings[f"diagonal_flow_D{depth}_alpha0.3_seconds"] = best_time(
-            lambda: flow(xs, ys, jnp.array([0.3]), jnp.array([0.3]), 0.2, key), args.repeats)
+            lambda: flow(xs, ys, jnp.array([0.3]), jnp.array([0.3]), jnp.array([1e7]), 0.2, key), args.repeats)
 
     lrs = jnp.asarray(np.geomspace(0.02, 0.2, args.sweep))
     sweep_run = dynamics.gradient_descent(loss, dynamics.plain_sgd(0.1), num_steps=args.steps)

@@ -65,8 +65,9 @@ def main(argv=None):
         v = eos.hovering_verdict(sharpness[i], converged[i], steps, losses[i],
                                  np.arange(config.steps, dtype=float), float(lr), config)
         rows.append({"lr": float(lr), "seed": int(seed), "diverged": bool(trajectories.diverged[i]),
-                     **{k: v[k] for k in ("threshold", "passed", "median_ratio", "crossing_step", "max_ratio")},
-                     "min_ratio": v.get("min_ratio", float("nan"))})
+                     "outcome": v["outcome"], "reason": v["reason"],
+                     **{k: v.get(k, float("nan")) for k in ("threshold", "median_ratio", "crossing_step",
+                                                             "max_ratio", "min_ratio")}})
     args.out.mkdir(parents=True, exist_ok=True)
     record = {"devices": [str(d) for d in jax.devices()], "seconds": seconds, "steps": config.steps,
               "every": config.every, "runs": rows}
@@ -75,7 +76,7 @@ def main(argv=None):
     for row in rows:
         print(f"η={row['lr']:<6g} seed={row['seed']} 2/η={row['threshold']:<7.3g} "
               f"median S·η/2={row['median_ratio']:.3f} range=[{row['min_ratio']:.3f}, {row['max_ratio']:.3f}] "
-              f"{'PASS' if row['passed'] else 'FAIL'}")
+              f"{row['outcome'].upper()}")
     print(f"{len(rows)} runs in {seconds:.1f}s on {len(jax.devices())} device(s); wrote {args.out}")
 
 

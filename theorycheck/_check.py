@@ -4,14 +4,29 @@ A check is static configuration (a frozen dataclass whose fields carry their adm
 ``field(metadata=...)``) plus a pure ``run(config, key) -> Result``. The check never carries its own
 training loop: it builds a simulator from :mod:`dynamics`, a prediction from :mod:`bounds`, and
 compares the two with a tolerance that its docstring derives.
+
+A check may instead be written as the sweep protocol, ``simulate`` + ``verdict`` with the config
+keys that are traced data listed in ``data_keys``: then ``run`` is derived from them (a check is
+never written twice), and ``theorycheck sweep`` runs a grid over the data keys as one ``vmap``.
+
+**Outcomes.** A verdict is one of three: :data:`PASS`, :data:`FAIL` ("the theorem's comparison
+was decided and did not hold") or :data:`INCONCLUSIVE` (the experiment could not decide within its
+budget: an event that did not fire, an unconverged estimate the verdict needs, a divergence where
+the claim is about the non-divergent case). Every non-pass outcome carries a ``reason``, and an
+inconclusive one the remedy where there is one ("raise t1 to >= 1e11").
 """
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+import jax
 import numpy as np
+
+PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
+OUTCOMES = (PASS, FAIL, INCONCLUSIVE)
 
 
 class Result(NamedTuple):
@@ -20,21 +35,55 @@ class Result(NamedTuple):
     Attributes:
       predicted: the theorem's prediction (closed form or independent solver), one number.
       measured: what the simulator produced, in the same units as ``predicted``.
-      error: the discrepancy the verdict is based on (its definition is in the check's docstring).
+      error: the discrepancy the verdict is based on (its definition is in the check's docstring);
+        NaN where no comparison was made (an inconclusive run).
       tolerance: the largest admissible ``error``, derived in the check's docstring.
-      passed: the verdict; may combine several criteria, all listed in ``details``.
+      outcome: ``"pass"``, ``"fail"`` or ``"inconclusive"``.
+      reason: why, in one sentence: the deciding criterion, or what stopped the experiment from
+        deciding and the remedy.
       arrays: everything needed to re-derive the verdict independently (data, initial and final
         parameters, observed series, the prediction); saved as ``<name>.npz``.
-      details: secondary criteria and diagnostics (JSON-serialisable scalars), shown by the CLI.
+      details: secondary criteria and diagnostics (JSON-serialisable scalars), shown by the CLI
+        and written to the record.
+
+    ``passed`` (``outcome == "pass"``) remains as a read-only property for code written against
+    the two-outcome record; construct a Result with ``outcome`` and ``reason``.
     """
 
     predicted: float
     measured: float
     error: float
     tolerance: float
-    passed: bool
+    outcome: str
+    reason: str
     arrays: Mapping[str, Any]
     details: Mapping[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == PASS
+
+
+def decide(error, tolerance, *, fail_reasons=(), inconclusive_reasons=(), what="error") -> tuple[str, str]:
+    """The outcome and reason from the main comparison and the other criteria.
+
+    Inconclusive wins over everything (the experiment did not decide); then any failed criterion
+    (``fail_reasons``: one sentence each, empty when that criterion held) or ``error >
+    tolerance``; otherwise pass.
+
+    Returns:
+      ``(outcome, reason)``.
+    """
+    inconclusive = [r for r in inconclusive_reasons if r]
+    if inconclusive:
+        return INCONCLUSIVE, "; ".join(inconclusive)
+    failed = [r for r in fail_reasons if r]
+    error, tolerance = float(error), float(tolerance)
+    if not error <= tolerance:  # NaN fails here too
+        failed.insert(0, f"{what} {error:.3g} > tolerance {tolerance:.3g}")
+    if failed:
+        return FAIL, "; ".join(failed)
+    return PASS, f"{what} {error:.3g} <= tolerance {tolerance:.3g}"
 
 
 def config_field(default, *, low=None, high=None, choices=None, help=""):
@@ -56,21 +105,67 @@ class Check(NamedTuple):
       statement: the claim in one line.
       source: the paper (authors, venue, arXiv id) and the section of shared/THEORY.md.
       config_type: a frozen dataclass of static configuration with quick CPU defaults.
-      run: ``run(config, key) -> Result``.
+      run: ``run(config, key) -> Result``; ``None`` when ``simulate`` and ``verdict`` are given
+        (:func:`register` then derives it).
       plot: ``plot(config, result, path)`` writes one PNG figure.
       negative_controls: overrides (``{key: value}``) under which a hypothesis is violated and the
-        check must fail.
+        check must fail (outcome ``"fail"``, never ``"inconclusive"``).
       needs_x64: whether the check's tolerance needs float64 (``jax_enable_x64``).
+      figure_keys: boolean config keys that only feed the figure (an extra sweep); the runner sets
+        them to ``False`` under ``--no-plots`` unless the user set them.
+      quick: overrides that make the check cheap (used by the corner test: every other key stays
+        at these quick sizes while one key sits at an end of its range).
+      slow_corners: ``"key=low"`` / ``"key=high"`` corners that cost minutes; the corner test runs
+        them only under ``-m slow``.
+      data_keys: the config keys that are traced data (learning rate, init scale, ...): a sweep
+        over them is one ``vmap``; every other key is static (shapes, steps, solver).
+      simulate: ``simulate(config, data, key) -> {name: array}``, pure and jit-able in ``data``
+        (``{key: scalar}`` for ``data_keys``) and ``key``; ``config`` is static.
+      verdict: ``verdict(config, data, arrays) -> Result`` on host (numpy) arrays.
+      batching: how a sweep batches ``simulate`` within one static group: ``"vmap"``, or
+        ``"map"`` (``lax.map``: one run after another, for event-stopped solves whose ``vmap``
+        would step every run until the slowest stops).
+      plot_sweep: ``plot_sweep(rows, path)`` draws a sweep's figure from its records (``None``:
+        the generic error/tolerance plot).
     """
 
     name: str
     statement: str
     source: str
     config_type: type
-    run: Callable[[Any, Any], Result]
+    run: Callable[[Any, Any], Result] | None
     plot: Callable[[Any, Result, str], None]
     negative_controls: tuple[Mapping[str, Any], ...] = ()
     needs_x64: bool = False
+    figure_keys: tuple[str, ...] = ()
+    quick: Mapping[str, Any] = {}
+    slow_corners: tuple[str, ...] = ()
+    data_keys: tuple[str, ...] = ()
+    simulate: Callable[[Any, Mapping[str, Any], Any], Mapping[str, Any]] | None = None
+    verdict: Callable[[Any, Mapping[str, Any], Mapping[str, Any]], Result] | None = None
+    batching: str = "vmap"
+    plot_sweep: Callable[[list, str], None] | None = None
+
+
+def data_of(config, data_keys) -> dict[str, Any]:
+    """The traced part of ``config``: ``{key: jnp scalar}`` for each data key."""
+    import jax.numpy as jnp
+
+    return {k: jnp.asarray(getattr(config, k)) for k in data_keys}
+
+
+@functools.lru_cache(maxsize=64)
+def jitted_simulate(simulate: Callable, config) -> Callable:
+    """``jit(simulate(config, ·, ·))``, one compile per static config (cached)."""
+    return jax.jit(functools.partial(simulate, config))
+
+
+def _protocol_run(check: "Check", config, key) -> Result:
+    """``run`` of a check written as ``simulate`` + ``verdict`` (the same code path as a sweep)."""
+    data = data_of(config, check.data_keys)
+    arrays = jitted_simulate(check.simulate, config)(data, key)
+    host = jax.tree.map(np.asarray, arrays)
+    return check.verdict(config, {k: np.asarray(v).item() for k, v in data.items()}, host)
 
 
 _REGISTRY: dict[str, Check] = {}
@@ -80,6 +175,16 @@ def register(check: Check) -> Check:
     """Adds ``check`` to the registry (names are unique)."""
     if check.name in _REGISTRY:
         raise ValueError(f"a check named {check.name!r} is already registered")
+    fields = {f.name for f in dataclasses.fields(check.config_type)}
+    for key in (*check.data_keys, *check.figure_keys, *(c.partition("=")[0] for c in check.slow_corners)):
+        if key not in fields:
+            raise ValueError(f"check {check.name!r} names config key {key!r}, which its config lacks")
+    if check.run is None:
+        if check.simulate is None or check.verdict is None:
+            raise ValueError(f"check {check.name!r} needs run, or both simulate and verdict")
+        check = check._replace(run=functools.partial(_protocol_run, check))
+    if check.batching not in ("vmap", "map"):
+        raise ValueError(f"check {check.name!r}: batching must be 'vmap' or 'map', got {check.batching!r}")
     _REGISTRY[check.name] = check
     return check
 
@@ -204,7 +309,7 @@ def as_jsonable(value: Any) -> Any:
         return int(value)
     if isinstance(value, (np.floating, float)):
         value = float(value)
-        return value if math.isfinite(value) else str(value)
+        return value if math.isfinite(value) else None  # strict JSON: the record's reason says why
     if isinstance(value, np.ndarray):
         return as_jsonable(value.item() if value.ndim == 0 else value.tolist())
     return value

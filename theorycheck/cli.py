@@ -1,7 +1,9 @@
 """The ``theorycheck`` command line: ``list``, ``show NAME`` and ``run [NAME ...]``.
 
-Exit codes: 0 every check passed, 1 a check failed, 2 bad input (unknown check or config key, a
-malformed ``--set``, a value of the wrong type or out of range, a bad seed, argparse usage errors).
+Exit codes: 0 every check passed, 1 a check failed, 3 none failed but some were inconclusive,
+2 bad input (unknown check or config key, a malformed ``--set``, a value of the wrong type or out
+of range, a bad seed, an ``--out`` that is a file or not writable, argparse usage errors), always
+before any check runs.
 """
 
 import argparse
@@ -12,17 +14,24 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jax
-
-from ._check import as_jsonable, describe_fields, registry
+from ._check import FAIL, INCONCLUSIVE, as_jsonable, describe_fields, registry
 from ._runner import ConfigError, _run
+
+EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
 
 PROG = "theorycheck"
 
 
 def _error(message: str) -> int:
     print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
-    return 2
+    return EXIT_BAD_INPUT
+
+
+def exit_code(outcomes: Sequence[str]) -> int:
+    """0 all passed, 1 any failed, 3 none failed but some were inconclusive."""
+    if FAIL in outcomes:
+        return EXIT_FAILED
+    return EXIT_INCONCLUSIVE if INCONCLUSIVE in outcomes else EXIT_PASSED
 
 
 def _parse_sets(items: Sequence[str]) -> dict[str, str]:
@@ -36,7 +45,9 @@ def _parse_sets(items: Sequence[str]) -> dict[str, str]:
 
 
 def _number(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -88,7 +99,11 @@ def _cmd_show(args) -> int:
     print(check.name)
     print(f"  statement: {check.statement}")
     print(f"  source:    {check.source}")
-    print(f"  float64:   {'required' if check.needs_x64 else 'not required'}")
+    print(f"  float64:   {'required (scoped to this check)' if check.needs_x64 else 'not required'}")
+    if check.data_keys:
+        print(f"  data keys: {', '.join(check.data_keys)} (traced: a sweep over them is one vmap)")
+    if check.figure_keys:
+        print(f"  figure-only keys: {', '.join(check.figure_keys)} (off under --no-plots)")
     print("\nconfig (override with --set KEY=VALUE):")
     rows = [
         [f["name"], f["type"], repr(f["default"]), f["admissible"], f["help"] or ""]
@@ -111,34 +126,38 @@ def _cmd_run(args) -> int:
     try:
         overrides = _parse_sets(args.set)
         out = args.out or os.path.join("runs", datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
-        outcomes = _run(args.names or None, overrides, args.seed, out, plots=not args.no_plots)
+        outcomes = _run(args.names or None, overrides, args.seed, out, plots=not args.no_plots,
+                        max_seconds=args.max_seconds, argv=[PROG, *sys.argv[1:]])
     except ConfigError as error:
         return _error(str(error))
-    header = ["check", "predicted", "measured", "error", "tolerance", "verdict"]
+    header = ["check", "verdict", "predicted", "measured", "error", "tolerance", "seconds"]
     rows = [
         [
             o.record["name"],
+            o.record["outcome"].upper(),
             *(_number(o.record[k]) for k in ("predicted", "measured", "error", "tolerance")),
-            "PASS" if o.record["passed"] else "FAIL",
+            f"{o.record['seconds']:.1f}",
         ]
         for o in outcomes
     ]
     print(_table(rows, header))
-    with_details = [o for o in outcomes if o.result.details]
-    if with_details:
-        print()
-        for o in with_details:
-            print(f"{o.record['name']}: {_details(o.result.details)}")
-    failed = sum(not o.record["passed"] for o in outcomes)
-    print(f"\n{len(outcomes) - failed}/{len(outcomes)} passed; results: {os.path.join(out, 'results.json')}")
-    return 0 if failed == 0 else 1
+    print()
+    for o in outcomes:
+        print(f"{o.record['name']}: {o.record['outcome'].upper()}: {o.record['reason']}")
+        if o.result.details:
+            print(f"  {_details(o.result.details)}")
+    counts = {k: sum(o.record["outcome"] == k for o in outcomes) for k in ("pass", FAIL, INCONCLUSIVE)}
+    print(f"\n{counts['pass']}/{len(outcomes)} passed, {counts[FAIL]} failed, {counts[INCONCLUSIVE]} "
+          f"inconclusive; results: {os.path.join(out, 'results.json')}")
+    return exit_code([o.record["outcome"] for o in outcomes])
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Executable theorems about neural-network training, in JAX.",
-        epilog="exit codes: 0 all checks passed, 1 a check failed, 2 bad input",
+        epilog="exit codes: 0 all checks passed, 1 a check failed, 3 none failed but some were "
+        "inconclusive, 2 bad input",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -162,14 +181,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=0, help="PRNG seed in [0, 2**32-1] (default 0)")
     run.add_argument("--out", metavar="DIR", help="output directory (default runs/<YYYYmmdd-HHMMSS>/)")
-    run.add_argument("--no-plots", action="store_true", help="do not write the PNG figures")
+    run.add_argument("--no-plots", action="store_true",
+                     help="do not write the PNG figures (and skip work that only feeds them)")
+    run.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
+                     help="per-check wall-clock budget; a check over it is killed and INCONCLUSIVE")
     run.set_defaults(handler=_cmd_run)
     return parser
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``theorycheck`` console script; returns the exit code."""
-    jax.config.update("jax_enable_x64", True)
+    """Entry point of the ``theorycheck`` console script; returns the exit code.
+
+    float64 is not switched on here: each check that needs it runs inside
+    ``jax.enable_x64(True)`` (see :func:`theorycheck.run_checks`).
+    """
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
