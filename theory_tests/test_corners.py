@@ -22,6 +22,10 @@ from theorycheck._check import FAIL, INCONCLUSIVE, PASS
 
 
 def _ends(field):
+    if isinstance(field.default, tuple) and field.default:  # a list-valued key: one-element lists
+        element = dataclasses.field(default=field.default[0], metadata=field.metadata)
+        element.type = type(field.default[0])
+        return [(end, (value,)) for end, value in _ends(element)]
     kind = field.type if isinstance(field.type, type) else type(field.default)
     meta = field.metadata
     if meta.get("choices") is not None:
@@ -60,7 +64,8 @@ def test_corner_never_fails_where_the_hypotheses_hold(name, key, value, hypothes
 @pytest.mark.parametrize(
     "name, key",
     [(c.name, f.name) for c in registry().values() for f in dataclasses.fields(c.config_type)
-     if (f.type if isinstance(f.type, type) else type(f.default)) in (int, float)],
+     if type(f.default[0] if isinstance(f.default, tuple) and f.default else f.default) in (int, float)
+     or (f.default is None and f.type in (int, float))],
 )
 @pytest.mark.parametrize("text", ["nan", "inf", "-inf"])
 def test_every_numeric_key_rejects_non_finite_values(name, key, text):

@@ -205,7 +205,19 @@ def get_check(name: str) -> Check:
 
 
 def _coerce(name: str, field: dataclasses.Field, value: Any) -> Any:
-    """Converts a CLI string (or a Python value) to the field's type and checks its range."""
+    """Converts a CLI string (or a Python value) to the field's type and checks its range.
+
+    A tuple-valued key (default a non-empty tuple) takes comma-separated values on the command
+    line (``--set batch_sizes=1,16,64``); each element is converted and range-checked like a
+    scalar key of the default's element type.
+    """
+    if isinstance(field.default, tuple) and field.default:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not items:
+            raise ValueError(f"config key {name!r} expects a comma-separated list, got {value!r}")
+        element = dataclasses.field(default=field.default[0], metadata=field.metadata)
+        element.type = type(field.default[0])
+        return tuple(_coerce(name, element, item) for item in items)
     kind = field.type if isinstance(field.type, type) else type(field.default)
     optional = field.default is None
     if isinstance(value, str):
@@ -276,6 +288,9 @@ def describe_fields(check: Check) -> list[dict[str, Any]]:
     rows = []
     for f in dataclasses.fields(check.config_type):
         kind = f.type if isinstance(f.type, type) else type(f.default)
+        listed = isinstance(f.default, tuple) and f.default
+        if listed:
+            kind = type(f.default[0])
         meta = f.metadata
         if meta.get("choices") is not None:
             admissible = "{" + ", ".join(map(str, meta["choices"])) + "}"
@@ -288,7 +303,8 @@ def describe_fields(check: Check) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": f.name,
-                "type": kind.__name__ if f.default is not None else f"{kind.__name__} | None",
+                "type": (f"list of {kind.__name__}" if listed else kind.__name__)
+                + ("" if f.default is not None else " | None"),
                 "default": f.default,
                 "admissible": admissible,
                 "help": meta.get("help", ""),

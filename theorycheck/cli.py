@@ -74,6 +74,8 @@ def _details(details: Mapping[str, Any]) -> str:
 
 def _control_line(name: str, overrides: Mapping[str, Any]) -> str:
     def text(value):
+        if isinstance(value, tuple):
+            return ",".join(map(text, value))
         return str(value).lower() if isinstance(value, bool) else str(value)
 
     sets = " ".join(f"--set {shlex.quote(f'{k}={text(v)}')}" for k, v in overrides.items())
