@@ -20,21 +20,34 @@ directions of the residual, which is why small α and large D need very long hor
 (Woodworth et al., COLT 2020, arXiv:2002.09277, §4 discuss the same time scale).
 """
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 from jaxtyping import ArrayLike, Float
 
 from ._diagonal_linear import _alpha, _data, _depth
 
 
-def woodworth20_metric_lower_bound(alpha_plus: float, alpha_minus: float, depth: int) -> float:
-    """m ≤ D²(w₊ᵢ^{2D−2} + w₋ᵢ^{2D−2}) for every coordinate and time of the flow (module docstring)."""
+def _traced(*values) -> bool:
+    return any(isinstance(v, jax.core.Tracer) for v in values)
+
+
+def woodworth20_metric_lower_bound(alpha_plus, alpha_minus, depth: int):
+    """m ≤ D²(w₊ᵢ^{2D−2} + w₋ᵢ^{2D−2}) for every coordinate and time of the flow (module docstring).
+
+    Works on floats (validated, returns a float) and on traced JAX scalars (inside ``jit``, so a
+    simulator can derive its own horizon from data).
+    """
     depth = _depth(depth)
-    a, b = _alpha(alpha_plus), _alpha(alpha_minus)
+    xp = jnp if _traced(alpha_plus, alpha_minus) else np
+    if xp is np:
+        alpha_plus, alpha_minus = _alpha(alpha_plus), _alpha(alpha_minus)
     if depth == 2:
-        return 2.0 * depth**2 * a * b
+        return 2.0 * depth**2 * alpha_plus * alpha_minus
     # S^{−(2D−2)/(D−2)} in logs: α^{2−D} overflows for small α and large D
-    log_s = np.logaddexp((2 - depth) * np.log(a), (2 - depth) * np.log(b))
-    return float(2.0 * depth**2 * np.exp(-(2 * depth - 2) / (depth - 2) * log_s))
+    log_s = xp.logaddexp((2 - depth) * xp.log(alpha_plus), (2 - depth) * xp.log(alpha_minus))
+    bound = 2.0 * depth**2 * xp.exp(-(2 * depth - 2) / (depth - 2) * log_s)
+    return float(bound) if xp is np else bound
 
 
 def woodworth20_residual_time(
@@ -44,7 +57,7 @@ def woodworth20_residual_time(
     alpha_minus: float,
     depth: int,
     residual: float,
-) -> float:
+):
     """The time t* by which gradient flow has ‖Xβ − y‖ ≤ ``residual`` (module docstring).
 
     Args:
@@ -54,18 +67,18 @@ def woodworth20_residual_time(
       residual: the target residual norm, > 0.
 
     Returns:
-      t* as a float (0 if the start already fits to ``residual``); ``inf`` if XXᵀ is singular.
+      t* (0 if the start already fits to ``residual``; ``inf`` if XXᵀ is singular): a float for
+      concrete inputs (validated), a JAX scalar for traced ones (inside ``jit``, unvalidated).
     """
-    X, y = _data(X, y)
     depth = _depth(depth)
     if not (np.isfinite(residual) and residual > 0):
         raise ValueError(f"residual must be a finite number > 0, got {residual!r}")
-    beta0 = _alpha(alpha_plus) ** depth - _alpha(alpha_minus) ** depth
-    start = float(np.linalg.norm(X.sum(axis=1) * beta0 - y))
-    if start <= residual:
-        return 0.0
-    smallest = float(np.linalg.eigvalsh(X @ X.T)[0])
-    if smallest <= 0:
-        return float("inf")
+    xp = jnp if _traced(X, y, alpha_plus, alpha_minus) else np
+    if xp is np:
+        X, y = _data(X, y)
+    beta0 = alpha_plus**depth - alpha_minus**depth
+    start = xp.linalg.norm(X.sum(axis=1) * beta0 - y)
+    smallest = xp.linalg.eigvalsh(X @ X.T)[0]
     rate = woodworth20_metric_lower_bound(alpha_plus, alpha_minus, depth) * smallest / X.shape[0]
-    return float(np.log(start / residual) / rate)
+    t_star = xp.where(smallest > 0, xp.log(xp.maximum(start, residual) / residual) / rate, xp.inf)
+    return float(t_star) if xp is np else t_star

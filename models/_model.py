@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import math
 import jax
 import jax.numpy as jnp
 
@@ -52,6 +53,6 @@ def require_positive(name: str, value) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not jnp.isfinite(number) or number <= 0:
+    if not math.isfinite(number) or number <= 0:  # not jnp: this also runs while tracing
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
     return number

@@ -120,7 +120,8 @@ class Check(NamedTuple):
       data_keys: the config keys that are traced data (learning rate, init scale, ...): a sweep
         over them is one ``vmap``; every other key is static (shapes, steps, solver).
       simulate: ``simulate(config, data, key) -> {name: array}``, pure and jit-able in ``data``
-        (``{key: scalar}`` for ``data_keys``) and ``key``; ``config`` is static.
+        (``{key: scalar}`` for ``data_keys``) and ``key``; ``config`` is static, with its data
+        keys blanked to ``None`` (read them from ``data``).
       verdict: ``verdict(config, data, arrays) -> Result`` on host (numpy) arrays.
       batching: how a sweep batches ``simulate`` within one static group: ``"vmap"``, or
         ``"map"`` (``lax.map``: one run after another, for event-stopped solves whose ``vmap``
@@ -154,16 +155,25 @@ def data_of(config, data_keys) -> dict[str, Any]:
     return {k: jnp.asarray(getattr(config, k)) for k in data_keys}
 
 
+def static_part(config, data_keys):
+    """``config`` with its data keys blanked to ``None``: the part that shapes the program.
+
+    ``simulate`` receives this, so it cannot read a data key from the config by mistake (it would
+    get ``None``), and configs that differ only in data share one compile.
+    """
+    return dataclasses.replace(config, **{k: None for k in data_keys}) if data_keys else config
+
+
 @functools.lru_cache(maxsize=64)
-def jitted_simulate(simulate: Callable, config) -> Callable:
-    """``jit(simulate(config, ·, ·))``, one compile per static config (cached)."""
-    return jax.jit(functools.partial(simulate, config))
+def jitted_simulate(simulate: Callable, static_config) -> Callable:
+    """``jit(simulate(static_config, ·, ·))``, one compile per static config (cached)."""
+    return jax.jit(functools.partial(simulate, static_config))
 
 
 def _protocol_run(check: "Check", config, key) -> Result:
     """``run`` of a check written as ``simulate`` + ``verdict`` (the same code path as a sweep)."""
     data = data_of(config, check.data_keys)
-    arrays = jitted_simulate(check.simulate, config)(data, key)
+    arrays = jitted_simulate(check.simulate, static_part(config, check.data_keys))(data, key)
     host = jax.tree.map(np.asarray, arrays)
     return check.verdict(config, {k: np.asarray(v).item() for k, v in data.items()}, host)
 

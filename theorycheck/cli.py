@@ -1,4 +1,4 @@
-"""The ``theorycheck`` command line: ``list``, ``show NAME`` and ``run [NAME ...]``.
+"""The ``theorycheck`` command line: ``list``, ``show NAME``, ``run [NAME ...]`` and ``sweep NAME``.
 
 Exit codes: 0 every check passed, 1 a check failed, 3 none failed but some were inconclusive,
 2 bad input (unknown check or config key, a malformed ``--set``, a value of the wrong type or out
@@ -11,6 +11,8 @@ import datetime
 import os
 import shlex
 import sys
+
+import jax
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -154,6 +156,65 @@ def _cmd_run(args) -> int:
     return exit_code([o.record["outcome"] for o in outcomes])
 
 
+def _seed_list(args) -> list[int]:
+    if args.seed_list is not None:
+        try:
+            return [int(v) for v in args.seed_list.split(",")]
+        except ValueError:
+            raise ConfigError(f"--seed-list expects comma-separated integers, got {args.seed_list!r}") from None
+    if args.seeds < 1:
+        raise ConfigError(f"--seeds must be >= 1, got {args.seeds}")
+    return list(range(args.seeds))
+
+
+def _initialize_distributed(args) -> None:
+    """``jax.distributed.initialize`` from the flags, or from a cluster's environment."""
+    flags = (args.coordinator, args.num_processes, args.process_id)
+    if any(v is not None for v in flags):
+        if any(v is None for v in flags):
+            raise ConfigError("--coordinator, --num-processes and --process-id go together")
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU processes: gloo
+        jax.distributed.initialize(coordinator_address=args.coordinator, num_processes=args.num_processes,
+                                   process_id=args.process_id)
+    elif os.environ.get("JAX_COORDINATOR_ADDRESS") or int(os.environ.get("SLURM_NTASKS", "1")) > 1:
+        jax.distributed.initialize()  # SLURM, Open MPI, TPU pods: detected by JAX
+
+
+def _cmd_sweep(args) -> int:
+    from ._sweep import parse_grid, plan_sweep, run_sweep, tidy
+
+    try:
+        overrides = _parse_sets(args.set)
+        plan = plan_sweep(args.name, parse_grid(args.grid), _seed_list(args), overrides)
+        out = args.out or os.path.join("runs", f"sweep-{args.name}-"
+                                       + datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+        _initialize_distributed(args)
+        rows, computed = run_sweep(plan, out, resume=args.resume, plots=not args.no_plots,
+                                   argv=[PROG, *sys.argv[1:]])
+    except ConfigError as error:
+        return _error(str(error))
+    if jax.process_index() != 0:
+        return exit_code([r["outcome"] for r in rows])
+    flat = tidy(plan, rows)
+    keys = list(plan.grid)
+    header = [*keys, "seed", "verdict", "error", "tolerance", "seconds"]
+    shown = flat if len(flat) <= 60 else [r for r in flat if r["outcome"] != "pass"]
+    table = [[*(_number(r[k]) for k in keys), str(r["seed"]), r["outcome"].upper(), _number(r["error"]),
+              _number(r["tolerance"]), f"{r['seconds']:.2f}"] for r in shown]
+    if table:
+        print(_table(table, header))
+    if len(flat) > 60:
+        print(f"({len(flat) - len(shown)} passing rows not shown; all rows are in results.csv)")
+    not_passed = [r for r in flat if r["outcome"] != "pass"]
+    for r in not_passed[:20]:
+        where = ", ".join(f"{k}={_number(r[k])}" for k in keys)
+        print(f"{where}, seed={r['seed']}: {r['outcome'].upper()}: {r['reason']}")
+    counts = {k: sum(r["outcome"] == k for r in flat) for k in ("pass", FAIL, INCONCLUSIVE)}
+    print(f"\n{counts['pass']}/{len(flat)} passed, {counts[FAIL]} failed, {counts[INCONCLUSIVE]} inconclusive; "
+          f"{computed} computed now; results: {os.path.join(out, 'results.csv')}")
+    return exit_code([r["outcome"] for r in flat])
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -188,6 +249,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-seconds", type=_positive_seconds, metavar="S",
                      help="per-check wall-clock budget; a check over it is killed and INCONCLUSIVE")
     run.set_defaults(handler=_cmd_run)
+
+    sweep = commands.add_parser("sweep", help="run one check over a grid of config values and seeds")
+    sweep.add_argument("name", metavar="NAME")
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                       help="a swept key: KEY=V1,V2,..., KEY=geom:LO:HI:N or KEY=lin:LO:HI:N (repeatable)")
+    seeds = sweep.add_mutually_exclusive_group()
+    seeds.add_argument("--seeds", type=int, default=1, metavar="N", help="seeds 0..N-1 (default 1)")
+    seeds.add_argument("--seed-list", metavar="S1,S2,...", help="explicit seeds")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="a fixed config override (repeatable)")
+    sweep.add_argument("--out", metavar="DIR", help="output directory (default runs/sweep-NAME-<time>/)")
+    sweep.add_argument("--resume", action="store_true", help="skip every (config, seed) already in DIR's store")
+    sweep.add_argument("--no-plots", action="store_true", help="do not draw the sweep figure")
+    sweep.add_argument("--coordinator", metavar="HOST:PORT", help="jax.distributed coordinator (multi-host)")
+    sweep.add_argument("--num-processes", type=int, metavar="N", help="jax.distributed process count")
+    sweep.add_argument("--process-id", type=int, metavar="I", help="this process's index in [0, N)")
+    sweep.set_defaults(handler=_cmd_sweep)
     return parser
 
 

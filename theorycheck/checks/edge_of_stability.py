@@ -39,9 +39,9 @@ time where GD at η = 0.2 had S ≈ 10), so the same comparison must fail: the c
 """
 
 import dataclasses
-import functools
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
@@ -50,7 +50,7 @@ import dynamics
 import models
 from theorycheck._check import FAIL, INCONCLUSIVE, PASS, Check, Result, config_field, register
 
-from ._common import figure, flat_numpy
+from ._common import figure
 
 BAND = 0.15  # every record after the transient within ±15% of 2/η
 MEDIAN_BAND = (0.97, 1.08)  # the median of those records
@@ -87,35 +87,35 @@ def _problem(width: int, gain: float, degree: int, n: int):
     return x, y, net, loss
 
 
-@functools.lru_cache(maxsize=8)
-def _simulator(width, gain, degree, n, solver, steps, every, lanczos_iterations):
-    """A jitted ``(params0, key, lr) -> Trajectory``; η is data, so a new η does not recompile."""
-    _, _, _, loss = _problem(width, gain, degree, n)
-    observers = {"sharpness": dynamics.top_hessian_eigenvalues(loss, num_iterations=lanczos_iterations)}
+def simulate(config: EdgeOfStabilityConfig, data, key):
+    """GD (or the flow) from the paper's initialisation, with the sharpness observer.
 
-    def simulate(params0, key, lr):
-        if solver == "gd":
-            run = dynamics.gradient_descent(
-                loss, dynamics.plain_sgd(lr), num_steps=steps, every=every, observers=observers
-            )
-        else:  # the same continuous time, recorded at the same times t = η·step
-            run = dynamics.gradient_flow(
-                loss, t1=lr * steps, num_records=steps // every + 1, observers=observers,
-                rtol=1e-7, atol=1e-9,
-            )
-        return run(params0, key)
-
-    return jax.jit(simulate)
-
-
-def simulate(config: EdgeOfStabilityConfig, key):
-    """Runs GD (or the flow) from the paper's initialisation; returns ``(params0, trajectory)``."""
-    _, _, net, _ = _problem(config.width, config.gain, config.degree, config.n)
+    ``data["lr"]`` is traced, so a new η (or a sweep over η) does not recompile; returns the
+    recorded series as arrays (the sweep protocol's ``simulate``).
+    """
+    _, _, net, loss = _problem(config.width, config.gain, config.degree, config.n)
+    observers = {"sharpness": dynamics.top_hessian_eigenvalues(loss, num_iterations=config.lanczos_iterations)}
     key_init, key_run = jax.random.split(key)
     params0 = net.init(key_init)
-    run = _simulator(config.width, config.gain, config.degree, config.n, config.solver,
-                     config.steps, config.every, config.lanczos_iterations)
-    return params0, run(params0, key_run, config.lr)
+    lr = data["lr"]
+    if config.solver == "gd":
+        run = dynamics.gradient_descent(
+            loss, dynamics.plain_sgd(lr), num_steps=config.steps, every=config.every, observers=observers
+        )
+    else:  # the same continuous time, recorded at the same times t = η·step
+        run = dynamics.gradient_flow(
+            loss, t1=lr * config.steps, num_records=config.steps // config.every + 1, observers=observers,
+            rtol=1e-7, atol=1e-9,
+        )
+    trajectory = run(params0, key_run)
+    sharp = trajectory.observations["sharpness"]
+    flat = lambda p: jax.flatten_util.ravel_pytree(p)[0]  # noqa: E731
+    return {
+        "times": trajectory.times, "sharpness": sharp["eigenvalues"][:, 0],
+        "lanczos_residuals": sharp["residuals"][:, 0], "lanczos_converged": sharp["converged"][:, 0],
+        "losses": trajectory.losses, "diverged": trajectory.diverged, "diverged_at": trajectory.diverged_at,
+        "status": trajectory.status, "params_initial": flat(params0), "params_final": flat(trajectory.final_params),
+    }
 
 
 def hovering_verdict(sharpness, converged, steps_of_records, losses, loss_steps, lr, config):
@@ -171,63 +171,79 @@ def hovering_verdict(sharpness, converged, steps_of_records, losses, loss_steps,
                        f"median {median:.3g} in {list(MEDIAN_BAND)}, loss falls")
 
 
-def run(config: EdgeOfStabilityConfig, key) -> Result:
+def verdict(config: EdgeOfStabilityConfig, data, arrays) -> Result:
+    """The criteria of the module docstring on :func:`simulate`'s arrays (the protocol's verdict)."""
+    lr = float(data["lr"])
     x, y, _, _ = _problem(config.width, config.gain, config.degree, config.n)
-    params0, trajectory = simulate(config, key)
-    sharp = trajectory.observations["sharpness"]
-    sharpness = np.asarray(sharp["eigenvalues"][:, 0])
-    converged = np.asarray(sharp["converged"][:, 0])
-    losses = np.asarray(trajectory.losses)
+    sharpness, converged, losses = arrays["sharpness"], arrays["lanczos_converged"], arrays["losses"]
     if config.solver == "gd":
-        record_steps = np.asarray(trajectory.times, dtype=float)
+        record_steps = np.asarray(arrays["times"], dtype=float)
         loss_steps = np.arange(config.steps, dtype=float)
     else:  # continuous time t corresponds to step t/η
-        record_steps = np.asarray(trajectory.times) / config.lr
+        record_steps = np.asarray(arrays["times"]) / lr
         loss_steps = record_steps
-    diverged = bool(trajectory.diverged)
-    diverged_at = float(trajectory.diverged_at) / (1.0 if config.solver == "gd" else config.lr)
+    diverged = bool(arrays["diverged"])
+    diverged_at = float(arrays["diverged_at"]) / (1.0 if config.solver == "gd" else lr)
     finite = np.isfinite(sharpness)  # records after a divergence are NaN
-    verdict = hovering_verdict(sharpness[finite], converged[finite], record_steps[finite],
-                               losses[np.isfinite(losses)], loss_steps[np.isfinite(losses)], config.lr, config)
-    threshold = verdict["threshold"]
+    outcome = hovering_verdict(sharpness[finite], converged[finite], record_steps[finite],
+                               losses[np.isfinite(losses)], loss_steps[np.isfinite(losses)], lr, config)
+    threshold = outcome["threshold"]
     if diverged:
         initial = float(sharpness[0])
         if initial >= threshold:
-            verdict.update(outcome=INCONCLUSIVE, error=float("nan"),
+            outcome.update(outcome=INCONCLUSIVE, error=float("nan"),
                            reason=f"diverged at step {diverged_at:.0f}: the initial sharpness {initial:.4g} is "
                                   f"already above 2/η = {threshold:.4g}, so there is no sharpening to observe; "
                                   f"lower lr below {2 / initial:.3g}")
         else:
-            verdict.update(outcome=FAIL,
+            outcome.update(outcome=FAIL,
                            reason=f"diverged at step {diverged_at:.0f} although the sharpness started below 2/η "
                                   f"({initial:.4g} < {threshold:.4g}): it did not hover at 2/η")
-    crossed = verdict["crossed"]
-    window = record_steps >= (verdict["crossing_step"] or 0.0) + config.transient * config.steps
-    measured = float(np.nanmedian(sharpness[window])) if crossed and np.any(window & finite) else float(np.nanmax(sharpness))
-    details = {k: v for k, v in verdict.items() if k not in ("outcome", "reason", "error", "threshold")}
+    crossed = outcome["crossed"]
+    window = record_steps >= (outcome["crossing_step"] or 0.0) + config.transient * config.steps
+    measured = (float(np.nanmedian(sharpness[window])) if crossed and np.any(window & finite)
+                else float(np.nanmax(sharpness)))
+    details = {k: v for k, v in outcome.items() if k not in ("outcome", "reason", "error", "threshold")}
     if config.solver == "gd" and crossed:
-        after = loss_steps[1:] >= verdict["crossing_step"]
+        after = loss_steps[1:] >= outcome["crossing_step"]
         with np.errstate(invalid="ignore"):  # inf − inf after a divergence
             details["fraction_loss_increases"] = float(np.mean(np.diff(losses)[after[: losses.size - 1]] > 0))
     details.update(diverged=diverged, diverged_at=diverged_at if diverged else None,
-                   status=int(trajectory.status), initial_sharpness=float(sharpness[0]))
+                   status=int(arrays["status"]), initial_sharpness=float(sharpness[0]))
     return Result(
         predicted=threshold,
         measured=measured,
-        error=verdict["error"],
+        error=outcome["error"],
         tolerance=BAND,
-        outcome=verdict["outcome"],
-        reason=verdict["reason"],
+        outcome=outcome["outcome"],
+        reason=outcome["reason"],
         arrays={
             "x": np.asarray(x), "y": np.asarray(y),
-            "params_initial": flat_numpy(params0), "params_final": flat_numpy(trajectory.final_params),
+            "params_initial": arrays["params_initial"], "params_final": arrays["params_final"],
             "record_steps": record_steps, "sharpness": sharpness,
-            "lanczos_residuals": np.asarray(sharp["residuals"][:, 0]), "lanczos_converged": converged,
+            "lanczos_residuals": arrays["lanczos_residuals"], "lanczos_converged": converged,
             "loss_steps": loss_steps, "losses": losses, "threshold": np.asarray(threshold),
             "diverged_at": np.asarray(diverged_at if diverged else -1.0),
         },
         details=details,
     )
+
+
+def plot_sweep(rows, path) -> None:
+    """Sharpness after the crossing, as a multiple of 2/η, against η (one marker per seed)."""
+    fig, axes = figure(1, 1)
+    ax = axes[0, 0]
+    lrs = np.array([r["config"]["lr"] for r in rows])
+    for key, marker, label in (("median_ratio", "o", "median"), ("min_ratio", "v", "min"), ("max_ratio", "^", "max")):
+        values = np.array([np.nan if r["details"].get(key) is None else r["details"][key] for r in rows])
+        ax.semilogx(lrs, values, marker, ls="none", alpha=0.7, label=f"{label} of S·η/2 after the crossing")
+    ax.axhline(1.0, color="k", ls="--", lw=1, label="S = 2/η")
+    ax.axhspan(1 - BAND, 1 + BAND, color="k", alpha=0.08, label=f"±{BAND:.0%}")
+    ax.set_xlabel("step size η")
+    ax.set_ylabel("sharpness / (2/η)")
+    ax.set_title(f"edge of stability: {sum(r['outcome'] == PASS for r in rows)}/{len(rows)} runs pass")
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110)
 
 
 def plot(config: EdgeOfStabilityConfig, result: Result, path) -> None:
@@ -254,11 +270,15 @@ CHECK = register(
         statement="Under full-batch GD the sharpness rises to 2/η and then hovers at 2/η while the loss keeps falling.",
         source="Cohen et al., ICLR 2021, arXiv:2103.00065 (shared/THEORY.md §1)",
         config_type=EdgeOfStabilityConfig,
-        run=run,
+        run=None,
         plot=plot,
         negative_controls=({"solver": "flow"},),
         needs_x64=True,
         quick={"steps": 20_000, "every": 40},
         slow_corners=("steps=high", "width=high", "n=high", "every=low", "lanczos_iterations=high"),
+        data_keys=("lr",),
+        simulate=simulate,
+        verdict=verdict,
+        plot_sweep=plot_sweep,
     )
 )

@@ -52,9 +52,9 @@ class GdQuadraticConfig:
     momentum: float = config_field(0.0, low=0.0, high=0.99, help="heavy-ball momentum (0 = the theorem's plain GD)")
 
 
-def _quadratic(config: GdQuadraticConfig, key):
+def _quadratic(config: GdQuadraticConfig, top_eigenvalue, condition, key):
     key_q, key_star, key_0 = jax.random.split(key, 3)
-    eigenvalues = config.top_eigenvalue * jnp.logspace(-jnp.log10(config.condition), 0.0, config.dim)
+    eigenvalues = top_eigenvalue * jnp.logspace(-jnp.log10(condition), 0.0, config.dim)
     rotation, _ = jnp.linalg.qr(jax.random.normal(key_q, (config.dim, config.dim)))
     matrix = (rotation * eigenvalues[None, :]) @ rotation.T
     # θ* = 0 without loss of generality: a shift would add an absolute rounding floor ε‖θ*‖ to
@@ -66,24 +66,38 @@ def _quadratic(config: GdQuadraticConfig, key):
     return eigenvalues, rotation, matrix, theta_star, theta0
 
 
-def run(config: GdQuadraticConfig, key) -> Result:
-    eigenvalues, rotation, matrix, theta_star, theta0 = _quadratic(config, key)
+def simulate(config: GdQuadraticConfig, data, key):
+    """GD (or heavy ball) at every step size of the sweep, one ``vmap`` (the protocol's simulate).
+
+    Every swept quantity is data: the step size, momentum, λ_max and κ."""
+    eigenvalues, rotation, matrix, theta_star, theta0 = _quadratic(
+        config, data["top_eigenvalue"], data["condition"], key
+    )
 
     def loss(theta):
         error = theta - theta_star
         return 0.5 * error @ (matrix @ error)
 
-    fractions = np.array(SWEEP_FRACTIONS + (config.lr_fraction,))
-    lrs = fractions * 2.0 / config.top_eigenvalue
-    simulate = dynamics.gradient_descent(
-        loss, dynamics.plain_sgd(lrs[0], momentum=config.momentum), num_steps=config.steps
+    fractions = jnp.concatenate([jnp.array(SWEEP_FRACTIONS), data["lr_fraction"][None]])
+    lrs = fractions * 2.0 / data["top_eigenvalue"]
+    run = dynamics.gradient_descent(
+        loss, dynamics.plain_sgd(lrs[0], momentum=data["momentum"]), num_steps=config.steps
     )
-    sweep = jax.jit(jax.vmap(simulate, in_axes=(None, None, {"learning_rate": 0})))
-    trajectories = sweep(theta0, key, {"learning_rate": jnp.asarray(lrs)})
-    simulated = np.concatenate(
-        [np.asarray(trajectories.losses), np.asarray(jax.vmap(loss)(trajectories.final_params))[:, None]],
-        axis=1,
-    )  # (len(lrs), steps + 1): L_0 .. L_T
+    trajectories = jax.vmap(run, in_axes=(None, None, {"learning_rate": 0}))(theta0, key, {"learning_rate": lrs})
+    simulated = jnp.concatenate([trajectories.losses, jax.vmap(loss)(trajectories.final_params)[:, None]], axis=1)
+    return {
+        "A": matrix, "eigenvalues": eigenvalues, "rotation": rotation, "theta_star": theta_star,
+        "theta0": theta0, "lr_fractions": fractions, "learning_rates": lrs,
+        "loss_simulated": simulated,  # (len(lrs), steps + 1): L_0 .. L_T
+    }
+
+
+def verdict(config: GdQuadraticConfig, data, arrays) -> Result:
+    """The closed-form curves (float64 numpy) against the simulated ones; the threshold."""
+    rotation, theta0, theta_star = arrays["rotation"], arrays["theta0"], arrays["theta_star"]
+    eigenvalues, fractions, lrs = arrays["eigenvalues"], arrays["lr_fractions"], arrays["learning_rates"]
+    simulated, matrix = arrays["loss_simulated"], arrays["A"]
+    condition = float(data["condition"])
     coefficients = np.asarray(rotation.T @ (theta0 - theta_star))
     lam = np.asarray(eigenvalues)
     log_exact = np.stack([
@@ -91,8 +105,8 @@ def run(config: GdQuadraticConfig, key) -> Result:
     ])
     with np.errstate(over="ignore"):
         exact = np.exp(log_exact)
-    tolerance = config.condition * config.dim * config.steps * np.finfo(np.float64).eps
-    window = overflow_window(log_exact, config.condition, tolerance)
+    tolerance = condition * config.dim * config.steps * np.finfo(np.float64).eps
+    window = overflow_window(log_exact, condition, tolerance)
     simulated_overflow = np.array([_first_nonfinite(row) for row in simulated])
     comparable = np.arange(config.steps + 1)[None, :] < np.minimum(window[:, :1], simulated_overflow[:, None])
     with np.errstate(invalid="ignore", over="ignore"):
@@ -127,7 +141,7 @@ def run(config: GdQuadraticConfig, key) -> Result:
         f"stable@{f:g}x": f"predicted {p}, measured {m}"
         for f, p, m in zip(fractions, predicted_stable, measured_stable)
     }
-    details["threshold_lr"] = float(bounds.eos_threshold(1.0) / config.top_eigenvalue)
+    details["threshold_lr"] = float(bounds.eos_threshold(1.0) / data["top_eigenvalue"])
     details["overflow_steps"] = [int(s) if s <= config.steps else None for s in simulated_overflow]
     return Result(
         predicted=float(exact[-1, -1]),
@@ -208,10 +222,13 @@ CHECK = register(
         statement="GD on a quadratic follows L_t = ½Σλᵢcᵢ²(1−ηλᵢ)^{2t} and is stable iff η < 2/λ_max.",
         source="Cohen et al., ICLR 2021, arXiv:2103.00065, footnote on quadratics (shared/THEORY.md §1)",
         config_type=GdQuadraticConfig,
-        run=run,
+        run=None,
         plot=plot,
         negative_controls=({"momentum": 0.5},),
         needs_x64=True,
         slow_corners=("dim=high",),
+        data_keys=("lr_fraction", "momentum", "top_eigenvalue", "condition"),
+        simulate=simulate,
+        verdict=verdict,
     )
 )

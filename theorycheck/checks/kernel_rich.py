@@ -38,7 +38,6 @@ initialisation) and ``regularizer_depth`` ≠ ``depth`` (the wrong depth's Q): b
 """
 
 import dataclasses
-import functools
 
 import diffrax
 import jax
@@ -83,57 +82,82 @@ class KernelRichConfig:
             raise ValueError(f"config key 'sparsity' ({self.sparsity}) must be <= 'd' ({self.d})")
 
 
-@functools.lru_cache(maxsize=16)
-def _simulator(depth: int, solver: str, gd_steps: int):
-    """A jitted ``(X, y, alphas_plus, alphas_minus, t1s, lr_scale, key) -> (β_∞, params, status,
-    final_time, metric)`` mapped over arrays of init scales and horizons, one after the other
-    (``lax.map``: each run stops at its own event, unlike a ``vmap`` that steps every run until
-    the slowest stops); one compile per static configuration and number of scales. The horizon
-    is data, so a derived ``t1`` per seed or per α does not recompile."""
+def _limit(x, y, depth: int, solver: str, gd_steps: int, alpha_plus, alpha_minus, t1, lr_scale, key):
+    """One run from the unbiased (or ``alpha_minus``-shifted) init: ``(β_∞, params, status,
+    final_time, metric)``. Everything after ``gd_steps`` is data (traced)."""
+    n = x.shape[0]
 
-    def one(x, y, alpha_plus, alpha_minus, t1, lr_scale, key):
-        n = x.shape[0]
+    def predictor(params):
+        return models.diagonal_linear_predictor(params, depth)
 
-        def predictor(params):
-            return models.diagonal_linear_predictor(params, depth)
+    def loss(params):
+        return 0.5 * jnp.mean((x @ predictor(params) - y) ** 2)
 
-        def loss(params):
-            return 0.5 * jnp.mean((x @ predictor(params) - y) ** 2)
-
-        params0 = models.diagonal_linear_params(alpha_plus, x.shape[1], alpha_minus)
-        if solver == "flow":
-            run = dynamics.gradient_flow(
-                loss, t1=1.0, num_records=2, solver=diffrax.Kvaerno5(), rtol=1e-10, atol=1e-12,
-                stop_when=lambda p: jnp.linalg.norm(x @ predictor(p) - y) <= RESIDUAL_STOP,
-            )
-            trajectory = run(params0, key, t1=t1)
-        else:
-            scale = jnp.maximum(jnp.maximum(alpha_plus, alpha_minus), 1.0) ** (2 * depth - 2)
-            lr = lr_scale / (depth**2 * scale * jnp.linalg.norm(x, 2) ** 2 / n)
-            run = dynamics.gradient_descent(loss, dynamics.plain_sgd(lr), num_steps=gd_steps, every=gd_steps)
-            trajectory = run(params0, key)
-        params = trajectory.final_params
-        metric = depth**2 * (params["w_plus"] ** (2 * depth - 2) + params["w_minus"] ** (2 * depth - 2))
-        return predictor(params), params, trajectory.status, trajectory.final_time, metric
-
-    def mapped(x, y, alphas_plus, alphas_minus, t1s, lr_scale, key):
-        return jax.lax.map(lambda a: one(x, y, a[0], a[1], a[2], lr_scale, key), (alphas_plus, alphas_minus, t1s))
-
-    return jax.jit(mapped)
+    params0 = models.diagonal_linear_params(alpha_plus, x.shape[1], alpha_minus)
+    if solver == "flow":
+        run = dynamics.gradient_flow(
+            loss, t1=1.0, num_records=2, solver=diffrax.Kvaerno5(), rtol=1e-10, atol=1e-12,
+            stop_when=lambda p: jnp.linalg.norm(x @ predictor(p) - y) <= RESIDUAL_STOP,
+        )
+        trajectory = run(params0, key, t1=t1)
+    else:
+        scale = jnp.maximum(jnp.maximum(alpha_plus, alpha_minus), 1.0) ** (2 * depth - 2)
+        lr = lr_scale / (depth**2 * scale * jnp.linalg.norm(x, 2) ** 2 / n)
+        run = dynamics.gradient_descent(loss, dynamics.plain_sgd(lr), num_steps=gd_steps, every=gd_steps)
+        trajectory = run(params0, key)
+    params = trajectory.final_params
+    metric = depth**2 * (params["w_plus"] ** (2 * depth - 2) + params["w_minus"] ** (2 * depth - 2))
+    return predictor(params), params, trajectory.status, trajectory.final_time, metric
 
 
-def horizon(config: KernelRichConfig, x_np, y_np, alpha_plus, alpha_minus, depth) -> tuple[float, float]:
-    """``(t1, t*)``: the flow's end time and the proven time t* by which ‖Xβ − y‖ ≤ 1e-9.
+def horizon(config: KernelRichConfig, x, y, alpha_plus, alpha_minus, depth):
+    """The flow's end time: ``config.t1``, or 1.5·t* with t* the proven time by which
+    ‖Xβ − y‖ ≤ 1e-9 (works inside ``jit``).
 
     t* = n·log(‖r(0)‖/1e-9)/(m·λ_min(XXᵀ)) with m ∝ α^{2D−2} the smallest metric along the flow
-    (:func:`bounds.woodworth20_residual_time`, proved there); the default horizon is 1.5·t*
-    (the event fires at the first accepted step past the residual, so any horizon ≥ t* suffices;
-    the margin absorbs the solver's error control), never below 1.
+    (:func:`bounds.woodworth20_residual_time`, proved there). The event fires at the first
+    accepted step past the residual, so any horizon ≥ t* suffices; the margin absorbs the
+    solver's error control.
     """
-    t_star = bounds.woodworth20_residual_time(x_np, y_np, alpha_plus, alpha_minus, depth, RESIDUAL_STOP)
     if config.t1 is not None:
-        return float(config.t1), t_star
-    return float(min(max(1.5 * t_star, 1.0), 1e300)), t_star
+        return jnp.asarray(config.t1, dtype=x.dtype)
+    t_star = bounds.woodworth20_residual_time(x, y, alpha_plus, alpha_minus, depth, RESIDUAL_STOP)
+    return jnp.clip(1.5 * t_star, 1.0, 1e300)
+
+
+def simulate(config: KernelRichConfig, data, key):
+    """The check's flow (or GD) at ``data["alpha"]``, plus the figure's α sweep when asked for.
+
+    The figure sweep runs its α grid with ``lax.map``, one solve after the other: each solve
+    stops at its own residual event, while a ``vmap`` would step every run until the slowest one
+    stops (the small-α runs need ~10⁶ times longer horizons), so ``map`` is faster here. For the
+    same reason sweeps batch this check with ``lax.map`` (``batching="map"``).
+    """
+    key_data, key_run = jax.random.split(key)
+    x, y, beta_star = models.sparse_regression(key_data, config.n, config.d, config.sparsity)
+    alpha = data["alpha"]
+    alpha_minus = alpha if config.alpha_minus is None else jnp.asarray(config.alpha_minus, x.dtype)
+    t1 = horizon(config, x, y, alpha, alpha_minus, config.depth)
+    beta, params, status, final_time, metric = _limit(
+        x, y, config.depth, config.solver, config.gd_steps, alpha, alpha_minus, t1, data["lr_scale"], key_run
+    )
+    arrays = {
+        "X": x, "y": y, "beta_star": beta_star, "beta_inf": beta, "t1": t1,
+        "proven_fit_time": bounds.woodworth20_residual_time(x, y, alpha, alpha_minus, config.depth, RESIDUAL_STOP),
+        "status": status, "final_time": final_time, "metric": metric,
+        "w_plus_final": params["w_plus"], "w_minus_final": params["w_minus"],
+    }
+    if config.figure_sweep:
+        alphas = jnp.asarray(FIGURE_ALPHAS, x.dtype)
+        arrays["sweep_alphas"] = alphas
+        for depth in FIGURE_DEPTHS:
+            def one(a, depth=depth):
+                t1_a = horizon(config, x, y, a, a, depth)
+                beta_a, _, status_a, _, _ = _limit(x, y, depth, "flow", 1, a, a, t1_a, data["lr_scale"], key_run)
+                return beta_a, status_a
+
+            arrays[f"sweep_D{depth}_beta_inf"], arrays[f"sweep_D{depth}_status"] = jax.lax.map(one, alphas)
+    return arrays
 
 
 def _remaining_motion(x, y, beta, metric):
@@ -146,39 +170,35 @@ def _relative(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
-def run(config: KernelRichConfig, key) -> Result:
-    key_data, key_run = jax.random.split(key)
-    x, y, beta_star = models.sparse_regression(key_data, config.n, config.d, config.sparsity)
-    x_np, y_np, beta_star_np = (np.asarray(a, dtype=np.float64) for a in (x, y, beta_star))
-    alpha_minus = config.alpha if config.alpha_minus is None else config.alpha_minus
+def verdict(config: KernelRichConfig, data, arrays) -> Result:
+    """β_∞ against the independent dual solve of argmin Q (float64 numpy), decided only when β has
+    settled (remaining-motion bound below the tolerance)."""
+    alpha = float(data["alpha"])
+    x_np, y_np, beta_star_np, beta_inf = arrays["X"], arrays["y"], arrays["beta_star"], arrays["beta_inf"]
+    alpha_minus = alpha if config.alpha_minus is None else config.alpha_minus
     q_depth = config.depth if config.regularizer_depth is None else config.regularizer_depth
-    t1, t_star = horizon(config, x_np, y_np, config.alpha, alpha_minus, config.depth)
-    simulate = _simulator(config.depth, config.solver, config.gd_steps)
-    betas, params, status, final_time, metric = simulate(
-        x, y, jnp.array([config.alpha]), jnp.array([alpha_minus]), jnp.array([t1]), config.lr_scale, key_run
-    )
-    beta_inf = np.asarray(betas[0])
-    minimizer = bounds.woodworth20_implicit_regularizer_minimizer(x_np, y_np, config.alpha, q_depth)
+    minimizer = bounds.woodworth20_implicit_regularizer_minimizer(x_np, y_np, alpha, q_depth)
     error = _relative(beta_inf, minimizer.beta)
-    tolerance = 1e-6 if config.solver == "flow" else 0.025 * config.lr_scale
+    tolerance = 1e-6 if config.solver == "flow" else 0.025 * float(data["lr_scale"])
     residual = float(np.linalg.norm(x_np @ beta_inf - y_np))
-    motion = _remaining_motion(x_np, y_np, beta_inf, np.asarray(metric[0]))
-    status, final_time = int(status[0]), float(final_time[0])
+    motion = _remaining_motion(x_np, y_np, beta_inf, arrays["metric"])
+    status, final_time, t1 = int(arrays["status"]), float(arrays["final_time"]), float(arrays["t1"])
+    t_star = float(arrays["proven_fit_time"])
     l1, l2 = bounds.min_l1_interpolant(x_np, y_np), bounds.min_l2_interpolant(x_np, y_np)
     outcome, reason = decide(
         error, tolerance,
         inconclusive_reasons=[_undecided(config, status, final_time, residual, motion, tolerance, t1, t_star)],
         what="‖β∞ − argmin Q‖/‖argmin Q‖",
     )
-    arrays = {
+    out = {
         "X": x_np, "y": y_np, "beta_star": beta_star_np, "beta_inf": beta_inf,
         "argmin_Q": np.asarray(minimizer.beta), "dual_nu": np.asarray(minimizer.nu),
         "min_l1": np.asarray(l1), "min_l2": np.asarray(l2),
-        "w_plus_initial": np.full(config.d, config.alpha), "w_minus_initial": np.full(config.d, alpha_minus),
-        "w_plus_final": np.asarray(params["w_plus"][0]), "w_minus_final": np.asarray(params["w_minus"][0]),
+        "w_plus_initial": np.full(config.d, alpha), "w_minus_initial": np.full(config.d, alpha_minus),
+        "w_plus_final": arrays["w_plus_final"], "w_minus_final": arrays["w_minus_final"],
     }
     if config.figure_sweep:
-        arrays.update(_figure_sweep(config, x, y, x_np, y_np, beta_star_np, key_run))
+        out.update(_figure_sweep(arrays, x_np, y_np, beta_star_np))
     return Result(
         predicted=float(np.linalg.norm(minimizer.beta)),
         measured=float(np.linalg.norm(beta_inf)),
@@ -186,7 +206,7 @@ def run(config: KernelRichConfig, key) -> Result:
         tolerance=tolerance,
         outcome=outcome,
         reason=reason,
-        arrays=arrays,
+        arrays=out,
         details={
             "residual": residual, "status": status, "final_time": final_time, "t1": t1,
             "proven_fit_time": t_star, "remaining_motion_bound": motion,
@@ -217,26 +237,42 @@ def _undecided(config, status, final_time, residual, motion, tolerance, t1, t_st
     return f"at t1 = {t1:.3g} {where}; raise t1 to >= {t_star:.2g} (the proven time to fit to 1e-9)"
 
 
-def _figure_sweep(config, x, y, x_np, y_np, beta_star_np, key):
-    """β_∞ and argmin Q over the α grid for D = 2, 3 (one batched flow per depth)."""
-    alphas = np.array(FIGURE_ALPHAS)
+def _figure_sweep(arrays, x_np, y_np, beta_star_np):
+    """argmin Q over the figure's α grid for D = 2, 3, beside the simulated limits."""
+    alphas = np.asarray(arrays["sweep_alphas"])
     out = {"sweep_alphas": alphas}
     for depth in FIGURE_DEPTHS:
-        simulate = _simulator(depth, "flow", config.gd_steps)
-        t1s = np.array([horizon(config, x_np, y_np, a, a, depth)[0] for a in alphas])
-        betas, _, status, _, _ = simulate(
-            x, y, jnp.asarray(alphas), jnp.asarray(alphas), jnp.asarray(t1s), config.lr_scale, key
-        )
-        betas = np.asarray(betas)
+        betas = np.asarray(arrays[f"sweep_D{depth}_beta_inf"])
         predicted = np.stack([
             bounds.woodworth20_implicit_regularizer_minimizer(x_np, y_np, a, depth).beta for a in alphas
         ])
         out[f"sweep_D{depth}_beta_inf"] = betas
         out[f"sweep_D{depth}_argmin_Q"] = predicted
-        out[f"sweep_D{depth}_status"] = np.asarray(status)
+        out[f"sweep_D{depth}_status"] = np.asarray(arrays[f"sweep_D{depth}_status"])
         out[f"sweep_D{depth}_error_vs_argmin_Q"] = np.linalg.norm(betas - predicted, axis=1) / np.linalg.norm(predicted, axis=1)
         out[f"sweep_D{depth}_dist_to_beta_star"] = np.linalg.norm(betas - beta_star_np, axis=1)
     return out
+
+
+def plot_sweep(rows, path) -> None:
+    """The paper's figure from a sweep: ‖β∞ − argmin Q‖/‖argmin Q‖ against α, one line per depth."""
+    fig, axes = figure(1, 1)
+    ax = axes[0, 0]
+    depths = sorted({r["config"]["depth"] for r in rows})
+    for depth in depths:
+        mine = sorted((r for r in rows if r["config"]["depth"] == depth), key=lambda r: r["config"]["alpha"])
+        alphas = [r["config"]["alpha"] for r in mine]
+        errors = [np.nan if r["error"] is None else max(r["error"], 1e-16) for r in mine]
+        ax.loglog(alphas, errors, "o-", label=f"D = {depth}")
+        for r in mine:
+            if r["outcome"] != "pass":
+                ax.annotate(r["outcome"][0].upper(), (r["config"]["alpha"], max(r["error"] or 1e-16, 1e-16)))
+    ax.axhline(1e-6, color="k", ls="--", lw=1, label="tolerance (flow)")
+    ax.set_xlabel("initialisation scale α")
+    ax.set_ylabel("‖β∞ − argmin Q_α^D‖ / ‖argmin Q‖")
+    ax.set_title("gradient flow lands on argmin Q_α^D at every α (F: fail, I: inconclusive)", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110)
 
 
 def plot(config: KernelRichConfig, result: Result, path) -> None:
@@ -272,12 +308,17 @@ CHECK = register(
         statement="Gradient flow on a depth-D diagonal linear net from scale α converges to argmin Q_α^D among interpolants.",
         source="Woodworth et al., COLT 2020, arXiv:2002.09277 (shared/THEORY.md §2)",
         config_type=KernelRichConfig,
-        run=run,
+        run=None,
         plot=plot,
         negative_controls=({"alpha_minus": 0.6}, {"regularizer_depth": 3}),
         needs_x64=True,
         figure_keys=("figure_sweep",),
         quick={"figure_sweep": False},
         slow_corners=("n=high", "d=high", "gd_steps=high", "figure_sweep=true"),
+        data_keys=("alpha", "lr_scale"),
+        simulate=simulate,
+        verdict=verdict,
+        batching="map",
+        plot_sweep=plot_sweep,
     )
 )
