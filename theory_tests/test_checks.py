@@ -38,8 +38,9 @@ def test_default_config_passes(name):
      if check.name != "kernel_rich"],
 )
 def test_negative_control_fails(name, overrides):
+    """A control must be decided as a failure, never left inconclusive."""
     result = _run(name, **overrides)
-    assert not result.passed, (overrides, result.error, result.tolerance, result.details)
+    assert result.outcome == "fail", (overrides, result.outcome, result.reason, result.details)
 
 
 # gd_quadratic ---------------------------------------------------------------------------------
@@ -53,6 +54,25 @@ def test_negative_control_fails(name, overrides):
 def test_gd_quadratic_property(condition, lr_fraction, seed):
     result = _run("gd_quadratic", seed=seed, condition=condition, lr_fraction=lr_fraction)
     assert result.passed, (result.error, result.tolerance, result.details)
+
+
+def test_gd_quadratic_overflow_is_a_prediction_not_a_failure():
+    """At 340 steps the 2x run overflows float64 (|1 − 2·2|^{2t} passes 1.8e308 near t = 323): the
+    curves are compared up to the overflow and the simulated overflow step lies in the window
+    derived from the closed form (the record keeps it as data, not as inf − inf)."""
+    result = _run("gd_quadratic", steps=340)
+    assert result.outcome == "pass", result.reason
+    step = result.details["overflow_steps"][3]
+    low, high = result.arrays["overflow_window"][3]
+    assert step is not None and low <= step <= high
+    assert np.isfinite(result.error)
+    log_max = np.log(np.finfo(np.float64).max)  # the window brackets the closed form's crossing
+    assert result.arrays["log_loss_exact"][3, high] > log_max >= result.arrays["log_loss_exact"][3, low - 1] - 10
+
+
+def test_gd_quadratic_too_short_to_show_the_threshold_is_inconclusive():
+    result = _run("gd_quadratic", steps=1)
+    assert result.outcome == "inconclusive" and "raise steps to >=" in result.reason
 
 
 def test_gd_quadratic_tolerance_is_not_vacuous():
@@ -71,6 +91,57 @@ def test_edge_of_stability_property(lr, seed):
     see the check's docstring), the sharpness hovers within the band after crossing 2/η."""
     result = _run("edge_of_stability", seed=seed, lr=lr)
     assert result.passed, (lr, seed, result.details)
+
+
+def _series(ratios, lr=0.1, every=40):
+    """A synthetic sharpness record (in units of 2/η) and a falling loss, for the verdict alone."""
+    from theorycheck.checks.edge_of_stability import hovering_verdict
+
+    config = make_config(get_check("edge_of_stability"), {"lr": lr, "steps": len(ratios) * every, "every": every})
+    steps = np.arange(len(ratios), dtype=float) * every
+    losses = np.geomspace(1.0, 1e-3, config.steps)
+    return hovering_verdict(np.asarray(ratios) * 2.0 / lr, np.ones(len(ratios), bool), steps, losses,
+                            np.arange(config.steps, dtype=float), lr, config)
+
+
+@pytest.mark.parametrize("peak, outcome", [(1.149, "pass"), (1.151, "fail"), (0.851, "pass"), (0.849, "fail")])
+def test_edge_of_stability_band_is_exactly_fifteen_percent(peak, outcome):
+    ratios = [0.5, 0.8, 1.0] + [1.0, peak, 1.01, 0.99] * 30
+    assert _series(ratios)["outcome"] == outcome
+
+
+@pytest.mark.parametrize("level, outcome", [(0.971, "pass"), (0.969, "fail"), (1.079, "pass"), (1.081, "fail")])
+def test_edge_of_stability_median_band(level, outcome):
+    ratios = [0.5, 0.8, 1.0] + [level] * 100
+    assert _series(ratios)["outcome"] == outcome
+
+
+def test_edge_of_stability_undecided_cases_are_inconclusive():
+    assert _series([0.2, 0.5, 0.9] * 20)["outcome"] == "inconclusive"  # never reached 2/η
+    flat = _series([0.5, 0.8, 1.0] + [1.0] * 100)
+    assert flat["outcome"] == "pass"
+    from theorycheck.checks.edge_of_stability import hovering_verdict
+
+    config = make_config(get_check("edge_of_stability"), {"steps": 4000, "every": 40})
+    ratios = np.array([0.5, 0.8] + [1.0] * 99) * 20.0
+    converged = np.ones(101, bool)
+    converged[50] = False
+    steps, loss_steps = np.arange(101.0) * 40, np.arange(4000.0)
+    verdict = hovering_verdict(ratios, converged, steps, np.geomspace(1, 1e-3, 4000), loss_steps, 0.1, config)
+    assert verdict["outcome"] == "inconclusive" and "lanczos_iterations" in verdict["reason"]
+    plateau = hovering_verdict(ratios, np.ones(101, bool), steps, np.ones(4000), loss_steps, 0.1, config)
+    assert plateau["outcome"] == "inconclusive" and "raise steps" in plateau["reason"]
+
+
+def test_edge_of_stability_divergence_records_its_step():
+    """A start above 2/η (large init) diverges: inconclusive, and the record names the step at
+    which the loss first became non-finite."""
+    result = _run("edge_of_stability", gain=100.0, steps=4000)
+    assert result.outcome == "inconclusive" and "diverged at step" in result.reason
+    losses = result.arrays["losses"]
+    first_bad = int(np.argmax(~np.isfinite(losses)))
+    assert result.details["diverged"] and result.details["diverged_at"] == first_bad
+    assert f"step {first_bad}" in result.reason
 
 
 def test_edge_of_stability_flow_overshoots_the_same_threshold():
@@ -94,6 +165,27 @@ def test_kernel_rich_default_passes_and_controls_fail():
         bad = _run("kernel_rich", figure_sweep=False, **control)
         assert not bad.passed, (control, bad.error)
         assert bad.error > 100 * bad.tolerance  # a clear failure, not a near miss
+
+
+def test_kernel_rich_records_l1_and_l2_distances_the_right_way_round():
+    """At small α the limit is near min-ℓ1 and far from min-ℓ2 (asymmetric, so a swap shows)."""
+    result = _run("kernel_rich", alpha=0.02, figure_sweep=False)
+    a = result.arrays
+    l1 = np.linalg.norm(a["beta_inf"] - a["min_l1"]) / np.linalg.norm(a["min_l1"])
+    l2 = np.linalg.norm(a["beta_inf"] - a["min_l2"]) / np.linalg.norm(a["min_l2"])
+    assert result.details["dist_to_min_l1"] == pytest.approx(l1, rel=1e-12)
+    assert result.details["dist_to_min_l2"] == pytest.approx(l2, rel=1e-12)
+    assert l1 < 0.5 * l2
+
+
+def test_kernel_rich_short_horizon_is_inconclusive_with_the_remedy():
+    result = _run("kernel_rich", t1=1.0, figure_sweep=False)
+    assert result.outcome == "inconclusive"
+    assert f"raise t1 to >= {result.details['proven_fit_time']:.2g}" in result.reason
+    assert result.details["remaining_motion_bound"] > result.tolerance
+    default = _run("kernel_rich", figure_sweep=False)
+    assert default.details["t1"] >= default.details["proven_fit_time"]  # the derived horizon suffices
+    assert default.details["final_time"] <= default.details["proven_fit_time"]  # the bound is a bound
 
 
 def test_kernel_rich_intermediate_alpha_is_neither_l1_nor_l2():
