@@ -26,7 +26,8 @@ jax.config.update("jax_enable_x64", True)
 
 import dynamics  # noqa: E402
 import models  # noqa: E402
-from theorycheck.checks import kernel_rich  # noqa: E402
+from theorycheck import get_check, make_config  # noqa: E402
+from theorycheck._check import data_of, jitted_simulate, static_part  # noqa: E402
 
 
 def best_time(fn, repeats):
@@ -72,11 +73,12 @@ def main(argv=None):
     vector = jnp.ones(sum(leaf.size for leaf in jax.tree.leaves(params0)))
     timings["hvp_seconds"] = best_time(lambda: hvp(params0, vector), args.repeats)
 
-    xs, ys, _ = models.sparse_regression(jax.random.key(0), 20, 60, 3)
+    check = get_check("kernel_rich")
     for depth in (2, 3):
-        flow = kernel_rich._simulator(depth, "flow", 1)
+        config = make_config(check, {"depth": depth, "alpha": 0.3, "figure_sweep": False})
         timings[f"diagonal_flow_D{depth}_alpha0.3_seconds"] = best_time(
-            lambda: flow(xs, ys, jnp.array([0.3]), jnp.array([0.3]), jnp.array([1e7]), 0.2, key), args.repeats)
+            lambda: jitted_simulate(check.simulate, static_part(config, check.data_keys))(
+                data_of(config, check.data_keys), key), args.repeats)
 
     lrs = jnp.asarray(np.geomspace(0.02, 0.2, args.sweep))
     sweep_run = dynamics.gradient_descent(loss, dynamics.plain_sgd(0.1), num_steps=args.steps)
