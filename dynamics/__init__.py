@@ -13,6 +13,7 @@ from ._observers import parameter_norms as parameter_norms
 from ._observers import stateless as stateless
 from ._observers import top_hessian_eigenvalues as top_hessian_eigenvalues
 from ._optimizers import plain_sgd as plain_sgd
+from ._progress import progress_bars as progress_bars
 from ._trajectory import STATUS_COMPLETED as STATUS_COMPLETED
 from ._trajectory import STATUS_DIVERGED as STATUS_DIVERGED
 from ._trajectory import STATUS_SOLVER_FAILED as STATUS_SOLVER_FAILED

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import optax
 
 from ._observers import Observer
+from ._progress import report_steps
 from ._trajectory import STATUS_COMPLETED, STATUS_DIVERGED, Trajectory
 from ._validation import (
     check_hyperparams,
@@ -111,6 +112,7 @@ def _simulator(
         key_observe, key_steps = jax.random.split(key)
         records, obs_states = observe_all(observers, state[0], obs_states, key_observe)
         state, losses = jax.lax.scan(step, state, jax.random.split(key_steps, every))
+        report_steps(state[4], num_steps, num_records, state[4] // every)
         return (state, obs_states), (nan_after(carry[0][2], records), losses)
 
     def run(params0, key: jax.Array, hyperparams: Mapping[str, Any] | None = None) -> Trajectory:

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from ._gradient_descent import check_observers, init_observers, nan_after, observe_all
 from ._observers import Observer
+from ._progress import progress_enabled
 from ._trajectory import (
     STATUS_COMPLETED,
     STATUS_DIVERGED,
@@ -98,6 +99,7 @@ def gradient_flow(
             event=event,
             max_steps=max_steps,
             throw=False,
+            progress_meter=diffrax.TqdmProgressMeter() if progress_enabled() else diffrax.NoProgressMeter(),
         )
         saved, final = solution.ys
         final_params = jax.tree.map(lambda x: x[0], final)

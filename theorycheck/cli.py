@@ -13,6 +13,8 @@ import shlex
 import sys
 
 import jax
+
+import dynamics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -130,8 +132,9 @@ def _cmd_run(args) -> int:
     try:
         overrides = _parse_sets(args.set)
         out = args.out or os.path.join("runs", datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
-        outcomes = _run(args.names or None, overrides, args.seed, out, plots=not args.no_plots,
-                        max_seconds=args.max_seconds, argv=[PROG, *sys.argv[1:]])
+        with dynamics.progress_bars(sys.stderr.isatty()):  # a bar inside long simulations
+            outcomes = _run(args.names or None, overrides, args.seed, out, plots=not args.no_plots,
+                            max_seconds=args.max_seconds, argv=[PROG, *sys.argv[1:]])
     except ConfigError as error:
         return _error(str(error))
     header = ["check", "verdict", "predicted", "measured", "error", "tolerance", "seconds"]
