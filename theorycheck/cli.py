@@ -107,7 +107,8 @@ def _cmd_show(args) -> int:
     print(f"  source:    {check.source}")
     print(f"  float64:   {'required (scoped to this check)' if check.needs_x64 else 'not required'}")
     if check.data_keys:
-        print(f"  data keys: {', '.join(check.data_keys)} (traced: a sweep over them is one vmap)")
+        batch = "vmap" if check.batching == "vmap" else "lax.map (event-stopped solves)"
+        print(f"  data keys: {', '.join(check.data_keys)} (traced: a sweep over them is one jitted {batch})")
     if check.figure_keys:
         print(f"  figure-only keys: {', '.join(check.figure_keys)} (off under --no-plots)")
     print("\nconfig (override with --set KEY=VALUE):")
