@@ -55,6 +55,9 @@ def gradient_flow(
 
     Returns:
       ``run(params0, key) -> Trajectory`` (pure, un-jitted). ``final_time`` is the time reached.
+      A run is ``diverged`` when the loss at ``final_time`` is not finite (or the solve failed
+      without reaching a finite time); ``diverged_at`` is then the first record time whose loss is
+      not finite (so it is only as fine as the record grid), or ``final_time`` if no record shows it.
     """
     require_positive_scalar("t1", t1)
     require_positive_int("num_records", num_records)
@@ -106,6 +109,8 @@ def gradient_flow(
         _, (records, losses) = jax.lax.scan(
             scan_observers, states, (saved, reached, jax.random.split(key_loop, num_records))
         )
+        # the first record time with a non-finite loss (record-grid resolution), else the end
+        first_bad = jnp.min(jnp.where(reached & ~jnp.isfinite(losses), times, final_time))
         status = jnp.where(
             diverged,
             STATUS_DIVERGED,
@@ -118,7 +123,7 @@ def gradient_flow(
             final_params=final_params,
             final_time=final_time,
             diverged=diverged,
-            diverged_at=jnp.where(diverged, final_time, -1.0),
+            diverged_at=jnp.where(diverged, first_bad, -1.0),
             status=status,
         )
 
