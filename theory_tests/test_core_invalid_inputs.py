@@ -87,6 +87,31 @@ def test_plain_sgd_rejects_non_numeric_and_non_finite_values(name, value):
         dynamics.plain_sgd(kwargs.pop("learning_rate"), **kwargs)
 
 
+@pytest.mark.parametrize("kwargs, name", [
+    ({"learning_rate": -0.1}, "learning_rate"), ({"learning_rate": 0.0}, "learning_rate"),
+    ({"learning_rate": 0.1, "momentum": -0.1}, "momentum"), ({"learning_rate": 0.1, "weight_decay": -1e-3}, "weight_decay"),
+])
+def test_plain_sgd_rejects_concrete_values_out_of_range(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        dynamics.plain_sgd(**kwargs)
+
+
+@pytest.mark.parametrize("hyperparams, name", [
+    ({"learning_rate": 0.0}, "learning_rate"), ({"momentum": -0.5}, "momentum"), ({"weight_decay": np.inf}, "weight_decay"),
+])
+def test_run_rejects_concrete_hyperparams_out_of_range(key, hyperparams, name):
+    run = dynamics.gradient_descent(_quadratic, dynamics.plain_sgd(0.1), num_steps=2)
+    with pytest.raises(ValueError, match=name):
+        run(jnp.ones(2), key, hyperparams)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_initial_parameters_raise(key, bad):
+    run = dynamics.gradient_descent(_quadratic, dynamics.plain_sgd(0.1), num_steps=2)
+    with pytest.raises(ValueError, match="params0"):
+        run({"w": jnp.array([1.0, bad])}, key)
+
+
 def test_plain_sgd_rejects_a_missing_learning_rate():
     with pytest.raises(ValueError, match="learning_rate"):
         dynamics.plain_sgd(None)
