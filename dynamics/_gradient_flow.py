@@ -7,7 +7,7 @@ import diffrax
 import jax
 import jax.numpy as jnp
 
-from ._gradient_descent import check_observers, init_observers, nan_after, observe_all
+from ._gradient_descent import _tree_all_finite, check_observers, init_observers, nan_after, observe_all
 from ._observers import Observer
 from ._trajectory import (
     STATUS_COMPLETED,
@@ -55,7 +55,7 @@ def gradient_flow(
 
     Returns:
       ``run(params0, key) -> Trajectory`` (pure, un-jitted). ``final_time`` is the time reached.
-      A run is ``diverged`` when the loss at ``final_time`` is not finite (or the solve failed
+      A run is ``diverged`` when the loss or its gradient at ``final_time`` is not finite (or the solve failed
       without reaching a finite time); ``diverged_at`` is then the first record time whose loss is
       not finite (so it is only as fine as the record grid), or ``final_time`` if no record shows it.
     """
@@ -90,12 +90,15 @@ def gradient_flow(
             throw=False,
         )
         saved, final = solution.ys
+        # t = 0 is the initial state; diffrax leaves it unsaved (inf) when the first step fails
+        saved = jax.tree.map(lambda s, p: s.at[0].set(p), saved, params0)
         final_params = jax.tree.map(lambda x: x[0], final)
         final_time = solution.ts[1][0]
         stopped = solution.result == diffrax.RESULTS.event_occurred
         failed = ~(stopped | (solution.result == diffrax.RESULTS.successful))
-        final_loss = loss_fn(final_params)
-        diverged = ~jnp.isfinite(final_loss) | (failed & ~jnp.isfinite(final_time))
+        final_loss, final_grad = jax.value_and_grad(loss_fn)(final_params)
+        bad_final = ~(jnp.isfinite(final_loss) & _tree_all_finite(final_grad))
+        diverged = bad_final | (failed & ~jnp.isfinite(final_time))
         reached = times <= jnp.where(jnp.isfinite(final_time), final_time, -1.0)
 
         def scan_observers(states, inputs):

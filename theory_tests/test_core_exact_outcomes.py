@@ -184,6 +184,18 @@ def test_gradient_flow_divergence_time_is_the_first_non_finite_record(key):
     assert np.all(np.isnan(np.asarray(trajectory.losses)[2:]))
 
 
+def test_gradient_flow_with_a_nan_gradient_at_the_start_diverges_at_time_zero(key):
+    """L(θ) = θ with a NaN gradient: the solver cannot take a step. That is a divergence at t = 0
+    (as GD reports it at step 0), and the record at t = 0 is the initial state, not diffrax's
+    unsaved-buffer fill value (inf)."""
+    run = dynamics.gradient_flow(_ramp_loss(-1.0, "gradient"), t1=1.0, num_records=3, max_steps=64)
+    trajectory = jax.jit(run)(jnp.zeros(1), key)
+    assert bool(trajectory.diverged) and int(trajectory.status) == dynamics.STATUS_DIVERGED
+    assert float(trajectory.final_time) == 0.0 and float(trajectory.diverged_at) == 0.0
+    np.testing.assert_array_equal(trajectory.losses, [0.0, np.nan, np.nan])
+    np.testing.assert_array_equal(trajectory.final_params, [0.0])
+
+
 # ------------------------------------------------------------------------------------- Lanczos
 def test_lanczos_restarts_after_an_exact_breakdown(key):
     """A = diag(1, …, 8) from the eigenvector e₁ (eigenvalue 1, the smallest): the Krylov space
@@ -221,6 +233,22 @@ def test_top_hessian_eigenvalues_flags_a_converged_estimate(key):
     np.testing.assert_allclose(record["eigenvalues"], [6.0, 5.0], rtol=1e-12)
     np.testing.assert_array_equal(record["converged"], [True, True])
     np.testing.assert_allclose(jnp.abs(state), jnp.eye(6)[5], atol=1e-10)  # warm start = top eigenvector
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+def test_convergence_flag_is_relative_to_the_eigenvalue(key, scale):
+    """``converged = residual <= rtol·|λ|``: the same spectra scaled by 1e±6. Full Krylov
+    dimension gives residuals ~eps·λ (converged at rtol = 1e-8, although ≫ 1e-8 in absolute terms
+    at scale 1e6); two iterations on a spread spectrum leave residuals ~0.1·λ (unconverged at
+    rtol = 1e-3, although ≪ 1e-3 in absolute terms at scale 1e-6)."""
+    lam = scale * jnp.arange(1.0, 7.0)
+    exact = dynamics.top_hessian_eigenvalues(lambda t: 0.5 * jnp.sum(lam * t**2), num_iterations=6, rtol=1e-8)
+    record, _ = exact.observe(jnp.ones(6), exact.init(jnp.ones(6), key), key)
+    assert bool(record["converged"][0])
+    spread = scale * jnp.linspace(1.0, 2.0, 50)
+    rough = dynamics.top_hessian_eigenvalues(lambda t: 0.5 * jnp.sum(spread * t**2), num_iterations=2, rtol=1e-3)
+    record, _ = rough.observe(jnp.ones(50), rough.init(jnp.ones(50), key), key)
+    assert not bool(record["converged"][0])
 
 
 # -------------------------------------------------------------------------------- interpolants
