@@ -16,6 +16,7 @@ from ._optimizers import plain_sgd as plain_sgd
 from ._progress import progress_bars as progress_bars
 from ._trajectory import STATUS_COMPLETED as STATUS_COMPLETED
 from ._trajectory import STATUS_DIVERGED as STATUS_DIVERGED
+from ._trajectory import STATUS_INVALID_HYPERPARAMS as STATUS_INVALID_HYPERPARAMS
 from ._trajectory import STATUS_SOLVER_FAILED as STATUS_SOLVER_FAILED
 from ._trajectory import STATUS_STOPPED as STATUS_STOPPED
 from ._trajectory import Trajectory as Trajectory

@@ -9,7 +9,7 @@ import optax
 
 from ._observers import Observer
 from ._progress import report_steps
-from ._trajectory import STATUS_COMPLETED, STATUS_DIVERGED, Trajectory
+from ._trajectory import STATUS_COMPLETED, STATUS_DIVERGED, STATUS_INVALID_HYPERPARAMS, Trajectory
 from ._validation import (
     check_hyperparams,
     require_every,
@@ -83,6 +83,29 @@ def with_hyperparams(opt_state, hyperparams: Mapping[str, Any] | None):
     return opt_state._replace(hyperparams=replaced)
 
 
+# Injected hyperparameters with a sign constraint, checked as data (they may be traced).
+_POSITIVE_HYPERPARAMS = ("learning_rate",)
+_NONNEGATIVE_HYPERPARAMS = ("momentum", "weight_decay")
+
+
+def hyperparams_valid(opt_state) -> jax.Array:
+    """Whether the injected ``learning_rate`` is finite and > 0 and ``momentum``/``weight_decay``
+    finite and >= 0, as a boolean array (works on traced values, under ``jit`` and ``vmap``).
+
+    Optimizers that do not expose their hyperparameters (plain ``optax.sgd(lr)``) are not checked.
+    """
+    if not isinstance(opt_state, (optax.InjectHyperparamsState, optax.InjectStatefulHyperparamsState)):
+        return jnp.array(True)
+    valid = jnp.array(True)
+    for name, value in opt_state.hyperparams.items():
+        value = jnp.asarray(value)
+        if name in _POSITIVE_HYPERPARAMS:
+            valid = valid & jnp.all(jnp.isfinite(value) & (value > 0))
+        elif name in _NONNEGATIVE_HYPERPARAMS:
+            valid = valid & jnp.all(jnp.isfinite(value) & (value >= 0))
+    return valid
+
+
 def _simulator(
     grad_fn: GradFn,
     optimizer: optax.GradientTransformation,
@@ -97,6 +120,7 @@ def _simulator(
     num_records = num_steps // every
 
     def step(carry, key):
+        # `diverged` freezes the run; it starts true when the hyperparameters are invalid
         params, opt_state, diverged, diverged_at, t = carry
         loss, grads = grad_fn(params, key)
         updates, new_opt_state = optimizer.update(grads, opt_state, params)
@@ -120,25 +144,28 @@ def _simulator(
         require_finite_tree("params0", params0)
         check_hyperparams(hyperparams)
         opt_state = with_hyperparams(optimizer.init(params0), hyperparams)
+        valid = hyperparams_valid(opt_state)
         key_init, key_loop, key_last = jax.random.split(key, 3)
         obs_states = init_observers(observers, params0, key_init)
-        state = (params0, opt_state, jnp.array(False), jnp.array(-1), jnp.array(0))
+        state = (params0, opt_state, ~valid, jnp.array(-1), jnp.array(0))
         (state, obs_states), (records, losses) = jax.lax.scan(
             block, (state, obs_states), jax.random.split(key_loop, num_records)
         )
-        params, _, diverged, diverged_at, _ = state
+        params, _, frozen, diverged_at, _ = state
+        diverged = frozen & valid
         last, _ = observe_all(observers, params, obs_states, key_last)
-        last = nan_after(diverged, last)
+        last = nan_after(frozen, last)
         records = jax.tree.map(lambda r, l: jnp.concatenate([r, l[None]]), records, last)
+        status = jnp.where(diverged, STATUS_DIVERGED, STATUS_COMPLETED)
         return Trajectory(
             times=jnp.arange(0, num_steps + 1, every),
             observations=records,
-            losses=losses.reshape(num_steps),
+            losses=jnp.where(valid, losses.reshape(num_steps), jnp.nan),
             final_params=params,
-            final_time=jnp.where(diverged, diverged_at, num_steps),
+            final_time=jnp.where(valid, jnp.where(diverged, diverged_at, num_steps), 0),
             diverged=diverged,
             diverged_at=diverged_at,
-            status=jnp.where(diverged, STATUS_DIVERGED, STATUS_COMPLETED),
+            status=jnp.where(valid, status, STATUS_INVALID_HYPERPARAMS),
         )
 
     return run
@@ -168,6 +195,13 @@ def gradient_descent(
       or vmaps it). ``hyperparams`` (e.g. ``{"learning_rate": 0.1}``) are data: a new value does
       not retrace, and ``jax.vmap`` over them is a sweep. A non-finite loss or gradient freezes the
       parameters and is reported in ``Trajectory.diverged``/``diverged_at``; it never raises.
+
+      Concrete hyperparameters are validated when given (``ValueError``). Traced ones (inside
+      ``jit``/``vmap``) cannot raise, so they are checked as data: a learning rate that is not
+      finite and > 0, or a momentum or weight decay that is not finite and >= 0, is never
+      simulated (a negative step size would silently run gradient *ascent*). That run keeps
+      ``final_params = params0``, ``final_time = 0``, NaN losses and records, ``diverged`` false,
+      and ``status = STATUS_INVALID_HYPERPARAMS``; the other lanes of a ``vmap`` are unaffected.
     """
 
     def grad_fn(params, key):
@@ -198,7 +232,10 @@ def sgd(
 
     Returns:
       ``run(params0, key, hyperparams=None) -> Trajectory``; ``losses`` are minibatch losses.
-      The batches are drawn from ``key``, so the same key gives the same run.
+      The batches are drawn from ``key``, so the same key gives the same run. A traced learning
+      rate that is not finite and > 0 (or momentum/weight decay not finite and >= 0) is reported
+      as ``status = STATUS_INVALID_HYPERPARAMS`` without simulating, as for
+      :func:`gradient_descent`.
     """
     leaves = jax.tree.leaves(data)
     if not leaves:

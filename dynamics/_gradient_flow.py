@@ -7,7 +7,7 @@ import diffrax
 import jax
 import jax.numpy as jnp
 
-from ._gradient_descent import check_observers, init_observers, nan_after, observe_all
+from ._gradient_descent import _tree_all_finite, check_observers, init_observers, nan_after, observe_all
 from ._observers import Observer
 from ._progress import progress_enabled
 from ._trajectory import (
@@ -65,6 +65,9 @@ def gradient_flow(
       without retracing (a traced value is not validated; a concrete one must be > 0).
       ``Trajectory.stats`` holds diffrax's solver statistics (``num_steps``,
       ``num_accepted_steps``, ``num_rejected_steps``).
+      A run is ``diverged`` when the loss or its gradient at ``final_time`` is not finite (or the solve failed
+      without reaching a finite time); ``diverged_at`` is then the first record time whose loss is
+      not finite (so it is only as fine as the record grid), or ``final_time`` if no record shows it.
     """
     require_positive_scalar("t1", t1)
     default_t1 = t1
@@ -102,12 +105,15 @@ def gradient_flow(
             progress_meter=diffrax.TqdmProgressMeter() if progress_enabled() else diffrax.NoProgressMeter(),
         )
         saved, final = solution.ys
+        # t = 0 is the initial state; diffrax leaves it unsaved (inf) when the first step fails
+        saved = jax.tree.map(lambda s, p: s.at[0].set(p), saved, params0)
         final_params = jax.tree.map(lambda x: x[0], final)
         final_time = solution.ts[1][0]
         stopped = solution.result == diffrax.RESULTS.event_occurred
         failed = ~(stopped | (solution.result == diffrax.RESULTS.successful))
-        final_loss = loss_fn(final_params)
-        diverged = ~jnp.isfinite(final_loss) | (failed & ~jnp.isfinite(final_time))
+        final_loss, final_grad = jax.value_and_grad(loss_fn)(final_params)
+        bad_final = ~(jnp.isfinite(final_loss) & _tree_all_finite(final_grad))
+        diverged = bad_final | (failed & ~jnp.isfinite(final_time))
         reached = times <= jnp.where(jnp.isfinite(final_time), final_time, -1.0)
 
         def scan_observers(states, inputs):
@@ -121,6 +127,8 @@ def gradient_flow(
         _, (records, losses) = jax.lax.scan(
             scan_observers, states, (saved, reached, jax.random.split(key_loop, num_records))
         )
+        # the first record time with a non-finite loss (record-grid resolution), else the end
+        first_bad = jnp.min(jnp.where(reached & ~jnp.isfinite(losses), times, final_time))
         status = jnp.where(
             diverged,
             STATUS_DIVERGED,
@@ -133,7 +141,7 @@ def gradient_flow(
             final_params=final_params,
             final_time=final_time,
             diverged=diverged,
-            diverged_at=jnp.where(diverged, final_time, -1.0),
+            diverged_at=jnp.where(diverged, first_bad, -1.0),
             status=status,
             stats={k: solution.stats[k] for k in ("num_steps", "num_accepted_steps", "num_rejected_steps")},
         )

@@ -39,12 +39,15 @@ def lanczos_top_eigenpairs(
     returned with explicit residuals. If the Krylov space becomes invariant early (``β_j ≈ 0``),
     the basis continues from a random vector orthogonal to it, so every Ritz value stays an exact
     Rayleigh quotient of ``A`` on an orthonormal basis (Cauchy interlacing holds: the Ritz values
-    never exceed the true top eigenvalues).
+    never exceed the true top eigenvalues). A ``start`` that is zero or not finite (a zero gradient,
+    a warm start taken from a NaN record) is replaced by a random vector drawn from ``key``
+    (``fold_in(key, m)``, distinct from the restart vectors), so the result is never NaN because of
+    the start; this is a ``jnp.where``, so it also works under ``jit``/``vmap``.
 
     Args:
       matvec: ``v ↦ A v`` on flat vectors of shape ``(n,)``.
-      start: ``(n,)`` non-zero starting vector.
-      key: for the restart vectors after a breakdown.
+      start: ``(n,)`` starting vector (a zero or non-finite one is replaced by a random vector).
+      key: for the restart vectors after a breakdown and the replacement start.
       num_iterations: Krylov dimension ``m`` (clipped to ``n``).
       k: how many top pairs (``k <= m``).
     """
@@ -73,7 +76,11 @@ def lanczos_top_eigenpairs(
         basis = basis.at[j + 1].set(jnp.where(j + 1 < m, w, 0.0))
         return basis, alphas.at[j].set(alpha), betas.at[j].set(jnp.where(broke_down, 0.0, beta))
 
-    basis = jnp.zeros((m + 1, n), dtype).at[0].set(start / jnp.linalg.norm(start))
+    norm = jnp.linalg.norm(start)
+    usable = jnp.isfinite(norm) & (norm > 0)
+    fallback = jax.random.normal(jax.random.fold_in(key, m), (n,), dtype)
+    start = jnp.where(usable, start / jnp.where(usable, norm, 1.0), fallback / jnp.linalg.norm(fallback))
+    basis = jnp.zeros((m + 1, n), dtype).at[0].set(start)
     basis, alphas, betas = jax.lax.fori_loop(
         0, m, body, (basis, jnp.zeros((m,), dtype), jnp.zeros((m,), dtype))
     )

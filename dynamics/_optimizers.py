@@ -20,7 +20,21 @@ def plain_sgd(learning_rate, *, momentum=0.0, weight_decay=0.0) -> optax.Gradien
     shared/THEORY.md conventions). The three values live in the optimizer state
     (``optax.inject_hyperparams``), so a simulator's ``run(params0, key, hyperparams)`` can replace
     them without retracing and a sweep over them is one ``vmap``.
+
+    Args:
+      learning_rate: step size, finite and > 0 (a Python/numpy number or a real array, traced
+        values included).
+      momentum: heavy-ball momentum (not Nesterov), finite and >= 0.
+      weight_decay: coupled L2 coefficient, finite and >= 0.
+
+    Raises:
+      ValueError: naming the argument, for a non-numeric value (a string, a bool, ``None`` for
+        ``learning_rate``) or a concrete value out of range (NaN and inf included). A traced value
+        out of range cannot raise; the simulators report it as
+        ``Trajectory.status == STATUS_INVALID_HYPERPARAMS`` instead of running.
     """
+    if learning_rate is None:
+        raise ValueError("learning_rate must be a real number > 0, got None; pass e.g. learning_rate=0.1")
     require_positive_scalar("learning_rate", learning_rate)
     require_nonnegative_scalar("momentum", momentum)
     require_nonnegative_scalar("weight_decay", weight_decay)

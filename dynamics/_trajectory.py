@@ -20,7 +20,10 @@ class Trajectory(NamedTuple):
       diverged: whether the loss (or the gradient) became non-finite.
       diverged_at: the first step (GD/SGD) or time (flow) with a non-finite loss; -1 if none.
       status: 0 reached the horizon, 1 stopped by the stopping condition, 2 diverged,
-        3 the ODE solver failed (e.g. ``max_steps`` reached).
+        3 the ODE solver failed (e.g. ``max_steps`` reached), 4 invalid hyperparameters: a traced
+        learning rate that is not finite and > 0, or a momentum or weight decay that is not finite
+        and >= 0 (GD/SGD; the run is not simulated: ``final_params = params0``, ``final_time = 0``,
+        every loss and record NaN, ``diverged`` false).
       stats: the solver's statistics (gradient flow: diffrax's ``num_steps``,
         ``num_accepted_steps``, ``num_rejected_steps``); empty for GD/SGD.
 
@@ -44,3 +47,4 @@ class Trajectory(NamedTuple):
 
 
 STATUS_COMPLETED, STATUS_STOPPED, STATUS_DIVERGED, STATUS_SOLVER_FAILED = 0, 1, 2, 3
+STATUS_INVALID_HYPERPARAMS = 4

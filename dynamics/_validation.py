@@ -30,9 +30,33 @@ def require_finite_tree(name: str, tree) -> None:
                 raise ValueError(f"{name}{where} contains NaN or inf; pass finite values")
 
 
+def require_real(name: str, value) -> None:
+    """A ValueError unless ``value`` is a real number or a real-valued array (tracers included).
+
+    Strings, booleans, complex numbers and other objects are rejected here, by name, instead of
+    failing deep inside optax or diffrax (``np.asarray("0.1", dtype=float)`` would even accept a
+    string).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        pass
+    elif isinstance(value, (int, float, np.integer, np.floating)):
+        return
+    elif isinstance(value, (np.ndarray, jax.Array)) and (
+        jnp.issubdtype(value.dtype, jnp.integer) or jnp.issubdtype(value.dtype, jnp.floating)
+    ):
+        return
+    raise ValueError(
+        f"{name} must be a real number or a real-valued array, got {type(value).__name__} {value!r}; "
+        f"pass a float such as {name}=0.1"
+    )
+
+
 def require_positive_scalar(name: str, value) -> None:
-    """A ValueError if a concrete ``value`` (scalar or array) is not finite and > 0."""
-    if value is None or not is_concrete(value):
+    """A ValueError if ``value`` is not real, or is concrete and not finite and > 0."""
+    if value is None:
+        return
+    require_real(name, value)
+    if not is_concrete(value):
         return
     array = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(array)) or np.any(array <= 0):
@@ -40,7 +64,11 @@ def require_positive_scalar(name: str, value) -> None:
 
 
 def require_nonnegative_scalar(name: str, value) -> None:
-    if value is None or not is_concrete(value):
+    """A ValueError if ``value`` is not real, or is concrete and not finite and >= 0."""
+    if value is None:
+        return
+    require_real(name, value)
+    if not is_concrete(value):
         return
     array = np.asarray(value, dtype=float)
     if not np.all(np.isfinite(array)) or np.any(array < 0):
@@ -65,8 +93,9 @@ def warn_if_below_resolution(name: str, tolerance: float, dtype) -> None:
 
 
 def check_hyperparams(hyperparams: Mapping | None) -> None:
-    """Step sizes > 0, weight decay and momentum >= 0 (only for concrete values)."""
+    """Every value real; step sizes > 0, weight decay and momentum >= 0 (only for concrete values)."""
     for key, value in (hyperparams or {}).items():
+        require_real(f"hyperparams[{key!r}]", value)
         if key == "learning_rate":
             require_positive_scalar("hyperparams['learning_rate']", value)
         elif key in ("weight_decay", "momentum"):

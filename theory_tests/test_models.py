@@ -88,3 +88,44 @@ def test_cohen_regression_net_shapes_and_data():
 def test_bad_model_arguments_raise(build, match):
     with pytest.raises(ValueError, match=match):
         build()
+
+
+@pytest.mark.parametrize("parameterization, variance", [("standard", 1.0 / 400), ("ntk", 1.0)])
+def test_mlp_initial_weight_variance(parameterization, variance):
+    """**Statement:** standard: w ~ N(0, σ²/fan_in); ntk: w ~ N(0, σ²) (σ = init_scale = 2 here).
+    The sample variance of 400·300 = 1.2e5 Gaussian entries has relative standard deviation
+    √(2/1.2e5) ≈ 0.4%, so a 5% tolerance fails only at > 10σ, and 1/fan_out or 1/fan_in² is far off."""
+    net = models.mlp([400, 300, 1], "relu", parameterization=parameterization, init_scale=2.0)
+    w = np.asarray(net.init(jax.random.key(0))[0]["w"])
+    assert w.shape == (400, 300)
+    assert abs(w.var() / (4.0 * variance) - 1.0) <= 0.05
+
+
+def test_deep_linear_gaussian_variance_is_one_over_fan_in():
+    """A rectangular first layer (fan_in 400, fan_out 50): N(0, 1/fan_in), tolerance as above (2e4 entries: 1%·5)."""
+    w = np.asarray(models.deep_linear(50, 2, d_in=400).init(jax.random.key(0))[0])
+    assert w.shape == (400, 50)
+    assert abs(w.var() * 400 - 1.0) <= 0.05
+
+
+@pytest.mark.parametrize("parameterization", ["standard", "ntk"])
+def test_mlp_apply_matches_its_formula(parameterization):
+    """x ↦ tanh(x W₁/s₁ + b₁) W₂/s₂ + b₂ with s = √fan_in (ntk) or 1 (standard): no activation
+    after the last layer (the output of a tanh net must leave [−1, 1] for large W₂)."""
+    net = models.mlp([3, 5, 2], "tanh", parameterization=parameterization)
+    params = net.init(jax.random.key(1))
+    params[-1]["w"] = 10.0 * params[-1]["w"]
+    params = [{"w": layer["w"], "b": layer["b"] + 0.1} for layer in params]
+    x = jax.random.normal(jax.random.key(2), (4, 3))
+    s1, s2 = (np.sqrt(3.0), np.sqrt(5.0)) if parameterization == "ntk" else (1.0, 1.0)
+    hidden = np.tanh(np.asarray(x) @ np.asarray(params[0]["w"]) / s1 + 0.1)
+    expected = hidden @ np.asarray(params[1]["w"]) / s2 + 0.1
+    np.testing.assert_allclose(net.apply(params, x), expected, rtol=1e-12)
+    assert np.max(np.abs(expected)) > 1.0
+
+
+def test_sparse_regression_allows_a_dense_target():
+    """sparsity = d is allowed: β* = 1/√d everywhere and y = Xβ*."""
+    x, y, beta = models.sparse_regression(jax.random.key(0), 5, 4, 4)
+    np.testing.assert_allclose(beta, 0.5 * np.ones(4), rtol=1e-15)
+    np.testing.assert_allclose(y, np.asarray(x) @ np.asarray(beta), rtol=1e-12)
