@@ -67,9 +67,14 @@ def lanczos_top_eigenpairs(
         alpha = jnp.vdot(v, w)
         w = orthogonalize(w, basis)
         beta = jnp.linalg.norm(w)
-        restart = orthogonalize(jax.random.normal(jax.random.fold_in(key, j), (n,), dtype), basis)
         broke_down = beta <= tiny * jnp.maximum(jnp.abs(alpha), 1.0)
-        w = jnp.where(broke_down, restart / jnp.linalg.norm(restart), w / jnp.where(beta > 0, beta, 1))
+
+        def restart(w):
+            # only on a breakdown (a real branch outside vmap): draw, orthogonalise, normalise
+            r = orthogonalize(jax.random.normal(jax.random.fold_in(key, j), (n,), dtype), basis)
+            return r / jnp.linalg.norm(r)
+
+        w = jax.lax.cond(broke_down, restart, lambda w: w / beta, w)
         basis = basis.at[j + 1].set(jnp.where(j + 1 < m, w, 0.0))
         return basis, alphas.at[j].set(alpha), betas.at[j].set(jnp.where(broke_down, 0.0, beta))
 
