@@ -18,14 +18,26 @@ import numpy as np
 
 import models
 
+DATA = {"source": "unset"}  # filled by ``digits``: "sklearn digits" or "synthetic"
 DIGITS_WIDTHS = {"5k": (64, 50, 50, 10), "55k": (64, 200, 200, 10), "500k": (64, 700, 700, 10)}
 
 
-def digits(n: int = 1000):
-    """The first ``n`` of scikit-learn's handwritten digits: standardised pixels, one-hot targets."""
-    from sklearn.datasets import load_digits
+def digits(n: int = 1000, *, synthetic_fallback: bool = False):
+    """The first ``n`` of scikit-learn's handwritten digits: standardised pixels, one-hot targets.
 
+    With ``synthetic_fallback`` (the ``--quick`` smoke tests) and no scikit-learn installed, a
+    random stand-in of the same shape is used instead.
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        if not synthetic_fallback:
+            raise SystemExit('the benchmarks need scikit-learn: pip install -e ".[bench]"') from None
+        rng = np.random.default_rng(0)
+        DATA["source"] = "synthetic (no scikit-learn)"
+        return rng.standard_normal((n, 64)), np.eye(10)[rng.integers(0, 10, n)]
     data = load_digits()
+    DATA["source"] = f"sklearn load_digits, first {n}"
     x = data.data[:n].astype(np.float64)
     std = x.std(0)
     x = (x - x.mean(0)) / np.where(std > 0, std, 1.0)  # a few border pixels are always 0
@@ -41,7 +53,9 @@ def mse_problem(widths, x, y, dtype=jnp.float32):
     def loss(params):
         return 0.5 * jnp.mean(jnp.sum((net.apply(params, x) - y) ** 2, axis=1))
 
-    params0 = jax.tree.map(lambda a: a.astype(dtype), net.init(jax.random.key(0)))
+    with jax.enable_x64(False):  # the same initial point in every dtype
+        params0 = net.init(jax.random.key(0))
+    params0 = jax.tree.map(lambda a: a.astype(dtype), params0)
     return net, loss, params0
 
 
@@ -60,6 +74,7 @@ def machine(threads=None) -> dict:
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "data": DATA["source"],
     }
     if threads:
         info.update(threads)
@@ -81,6 +96,11 @@ def compile_seconds(fn, *args):
     start = time.perf_counter()
     compiled = jax.jit(fn).lower(*args).compile()
     return compiled, time.perf_counter() - start
+
+
+def warm_up() -> float:
+    """Seconds of the first compile in this process (XLA's one-time set-up), kept out of the others."""
+    return compile_seconds(lambda a: jnp.tanh(a) @ a, jnp.ones((4, 4)))[1]
 
 
 def interleaved(candidates: dict, repeats: int) -> dict:

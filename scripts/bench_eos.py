@@ -27,17 +27,17 @@ import pathlib
 import sys
 
 import jax
-
-jax.config.update("jax_enable_x64", True)  # for the float64 column; the float32 arrays stay float32
-
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from jax.flatten_util import ravel_pytree  # noqa: E402
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_common as common  # noqa: E402
 
 import dynamics  # noqa: E402
+
+
+COLUMNS = ("library", "jax_scan", "torch", "library_f64")
 
 
 def library_job(loss, lr, *, steps, every, iterations, dtype):
@@ -51,7 +51,7 @@ def library_job(loss, lr, *, steps, every, iterations, dtype):
 
     def job(params0, key, lr):
         traj = run(params0, key, {"learning_rate": lr})
-        return traj.observations["sharpness"]["eigenvalues"][:, 0], traj.losses[-1]
+        return traj.observations["sharpness"]["eigenvalues"][:, 0], loss(traj.final_params)
 
     return job
 
@@ -108,7 +108,7 @@ def torch_job(params0, x, y, lr, *, steps, every, iterations):
         linear = torch.nn.Linear(*w.shape)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(w.T.copy()))
-            linear.bias.copy_(torch.from_numpy(np.asarray(layer["b"], np.float32)))
+            linear.bias.copy_(torch.from_numpy(np.array(layer["b"], np.float32)))
         layers += [linear, torch.nn.Tanh()] if i < len(params0) - 1 else [linear]
     initial = [p.detach().clone() for p in torch.nn.Sequential(*layers).parameters()]
     xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
@@ -194,22 +194,26 @@ def main(argv=None):
     parser.add_argument("--iterations", type=int, default=20, help="Lanczos HVPs per sharpness estimate")
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    parser.add_argument("--columns", nargs="+", default=list(COLUMNS), help=f"any of {COLUMNS} (library always runs)")
+    parser.add_argument("--no-torch", action="store_true", help="drop the PyTorch column")
     parser.add_argument("--quick", action="store_true", help="smoke test: tiny net, 100 steps, 1 repeat")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("runs/bench"))
     args = parser.parse_args(argv)
+    columns = {"library", *args.columns} - ({"torch"} if args.no_torch else set())
+    if columns - set(COLUMNS):
+        parser.error(f"unknown columns {sorted(columns - set(COLUMNS))}; choose from {COLUMNS}")
     widths, samples = common.DIGITS_WIDTHS["55k"], 1000
     if args.quick:
         widths, samples, args.steps, args.every, args.iterations, args.repeats = (64, 16, 16, 10), 200, 100, 50, 5, 1
     if min(args.steps, args.every, args.iterations, args.repeats) < 1 or args.steps % args.every or args.lr <= 0:
         parser.error("--steps, --every, --iterations, --repeats must be positive, --every must divide --steps, --lr > 0")
     load_before = common.load()
-    x, y = common.digits(samples)
+    x, y = common.digits(samples, synthetic_fallback=args.quick)
     shape = dict(steps=args.steps, every=args.every, iterations=args.iterations)
     key, lr = jax.random.key(1), args.lr
     _, loss32, params32 = common.mse_problem(widths, x, y, jnp.float32)
-    _, loss64, params64 = common.mse_problem(widths, x, y, jnp.float64)
     lr32, lr64 = np.float32(lr), np.float64(lr)
+    warmup_s = common.warm_up()
 
     traces = {"count": 0}
     library = library_job(loss32, lr, dtype=np.float32, **shape)
@@ -221,17 +225,27 @@ def main(argv=None):
     compiled, compile_s = {}, {}
     _, compile_s["library"] = common.compile_seconds(counted, params32, key, lr32)
     library_jit = jax.jit(counted)  # reuses the compilation above
-    compiled["jax_scan"], compile_s["jax_scan"] = common.compile_seconds(scan_job(loss32, **shape), params32, key, lr32)
-    compiled["library_f64"], compile_s["library_f64"] = common.compile_seconds(
-        library_job(loss64, lr, dtype=np.float64, **shape), params64, key, lr64)
-    candidates = {
-        "library": lambda: library_jit(params32, key, lr32),
-        "jax_scan": lambda: compiled["jax_scan"](params32, key, lr32),
-        "library_f64": lambda: compiled["library_f64"](params64, key, lr64),
-    }
+    candidates = {"library": lambda: library_jit(params32, key, lr32)}
+    if "jax_scan" in columns:
+        compiled["jax_scan"], compile_s["jax_scan"] = common.compile_seconds(scan_job(loss32, **shape), params32, key, lr32)
+        candidates["jax_scan"] = lambda: compiled["jax_scan"](params32, key, lr32)
+    if "library_f64" in columns:
+        with jax.enable_x64(True):  # float64 only for this column: x64 mode slows every compile
+            _, loss64, params64 = common.mse_problem(widths, x, y, jnp.float64)  # the same initial point
+            compiled["library_f64"], compile_s["library_f64"] = common.compile_seconds(
+                library_job(loss64, lr, dtype=np.float64, **shape), params64, key, lr64)
+
+        def library_f64():
+            with jax.enable_x64(True):
+                return compiled["library_f64"](params64, key, lr64)
+
+        candidates["library_f64"] = library_f64
     threads = {"jax_threads": "XLA default (all usable cores)"}
-    if not args.no_torch:
-        import torch
+    if "torch" in columns:
+        try:
+            import torch
+        except ImportError:
+            parser.error('PyTorch is not installed: pip install -e ".[bench]", or pass --no-torch')
 
         torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
         threads.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
@@ -255,7 +269,7 @@ def main(argv=None):
     floor_s = args.steps * step_s + hvp_count * hvp_s
     torch_s = timings.get("torch", {}).get("median_s")
     results = {}
-    for name in ("library", "jax_scan", "torch", "library_f64"):
+    for name in COLUMNS:
         if name not in candidates:
             continue
         sharp, final_loss = outcomes[name]
@@ -270,6 +284,7 @@ def main(argv=None):
     record = {
         "benchmark": "eos_job", "machine": common.machine(threads), "load_before": load_before,
         "load_after": common.load(), "quick": args.quick, "repeats": args.repeats,
+        "first_compile_in_process_s": warmup_s,
         "job": {"widths": widths, "params": common.num_params(params32), "samples": samples, "lr": lr,
                 "hvps": hvp_count, **shape},
         "results": results,
