@@ -70,9 +70,18 @@ def lanczos_top_eigenpairs(
         alpha = jnp.vdot(v, w)
         w = orthogonalize(w, basis)
         beta = jnp.linalg.norm(w)
-        restart = orthogonalize(jax.random.normal(jax.random.fold_in(key, j), (n,), dtype), basis)
         broke_down = beta <= tiny * jnp.maximum(jnp.abs(alpha), 1.0)
-        w = jnp.where(broke_down, restart / jnp.linalg.norm(restart), w / jnp.where(beta > 0, beta, 1))
+
+        def restart(state):
+            r = orthogonalize(jax.random.normal(jax.random.fold_in(key, j), (n,), dtype), basis)
+            return jnp.array(False), r / jnp.linalg.norm(r)
+
+        # The restart is drawn only after a breakdown. A while_loop run at most once, not lax.cond:
+        # under vmap a cond computes both branches for every element, this loop only runs when
+        # some element broke down.
+        _, w = jax.lax.while_loop(
+            lambda state: state[0], restart, (broke_down, w / jnp.where(broke_down, 1.0, beta))
+        )
         basis = basis.at[j + 1].set(jnp.where(j + 1 < m, w, 0.0))
         return basis, alphas.at[j].set(alpha), betas.at[j].set(jnp.where(broke_down, 0.0, beta))
 

@@ -1,4 +1,4 @@
-"""The benchmark scripts run end to end (tiny sizes) and write their records."""
+"""The benchmark scripts run end to end (tiny sizes, ``--quick``) and write their records."""
 
 import json
 import os
@@ -10,16 +10,61 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.mark.parametrize(
-    "script, args, record",
-    [
-        ("benchmark_simulators.py", ["--steps", "100", "--every", "10", "--sweep", "2", "--repeats", "1"], "benchmark.json"),
-    ],
-)
-def test_script_writes_its_record(script, args, record, tmp_path):
+def _run_script(script, args, tmp_path=None, check=True):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", script), *args, "--out", str(tmp_path)],
-                   env=env, check=True, capture_output=True, text=True, cwd=ROOT)
-    data = json.loads((tmp_path / record).read_text())
-    assert data["devices"]
-    assert all(value > 0 for value in data["timings"].values())
+    out = ["--out", str(tmp_path)] if tmp_path is not None else []
+    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", script), *args, *out],
+                          env=env, check=check, capture_output=True, text=True, cwd=ROOT)
+
+
+def _check_machine(data):
+    machine = data["machine"]
+    assert machine["devices"] and machine["cpu_count"] >= 1 and len(data["load_before"]) == 3
+
+
+def test_bench_eos_quick(tmp_path):
+    """The library, the hand-written scan and the float64 run start from the same point and agree;
+    a new learning rate does not retrace."""
+    _run_script("bench_eos.py", ["--quick", "--no-torch"], tmp_path)
+    data = json.loads((tmp_path / "bench_eos.json").read_text())
+    _check_machine(data)
+    results = data["results"]
+    assert set(results) == {"library", "jax_scan", "library_f64"}
+    for name, result in results.items():
+        assert result["run_s"] > 0
+        assert result["final_sharpness"] == pytest.approx(results["library"]["final_sharpness"], rel=1e-3), name
+    assert data["new_learning_rate"]["traces"] == 1 and not data["new_learning_rate"]["retraced"]
+    assert data["floor"]["floor_s"] > 0 and data["floor"]["hvp_over_step"] > 0
+
+
+def test_bench_eos_torch_column_quick(tmp_path):
+    """PyTorch eager from the same initial point computes the same sharpness."""
+    pytest.importorskip("torch")
+    _run_script("bench_eos.py", ["--quick", "--columns", "torch"], tmp_path)
+    results = json.loads((tmp_path / "bench_eos.json").read_text())["results"]
+    assert set(results) == {"library", "torch"} and results["torch"]["speedup_vs_torch"] == 1
+    assert results["torch"]["final_sharpness"] == pytest.approx(results["library"]["final_sharpness"], rel=1e-3)
+
+
+def test_bench_hessian_quick(tmp_path):
+    _run_script("bench_hessian.py", ["--quick"], tmp_path)
+    data = json.loads((tmp_path / "bench_hessian.json").read_text())
+    _check_machine(data)
+    (result,) = data["results"].values()
+    assert result["hvp_over_step"] > 0 and result["reference_method"] == "eigvalsh"
+    errors = result["relative_error"]
+    # the warm start (the observer's) beats a cold one at the same HVP budget
+    assert errors["10"]["warm"] < 1e-4 and errors["10"]["warm"] <= errors["10"]["cold"]
+
+
+def test_bench_sweep_quick_on_two_devices(tmp_path):
+    _run_script("bench_sweep.py", ["--quick", "--devices", "2"], tmp_path)
+    data = json.loads((tmp_path / "bench_sweep.json").read_text())
+    (result,) = data["results"].values()
+    assert result["devices"] == 2 and result["sharded_over"] == 2
+    assert result["sweep_config_steps_per_s"] > 0 and result["sweep_over_single"] > 0
+
+
+def test_bench_suite_rejects_an_unknown_benchmark():
+    done = _run_script("bench_suite.py", ["nope"], check=False)
+    assert done.returncode == 2 and "unknown benchmark" in done.stderr
