@@ -1,5 +1,7 @@
 """Update rules whose swept hyperparameters are data (``optax.inject_hyperparams``)."""
 
+import jax.numpy as jnp
+import numpy as np
 import optax
 
 from ._validation import require_nonnegative_scalar, require_positive_scalar
@@ -38,6 +40,11 @@ def plain_sgd(learning_rate, *, momentum=0.0, weight_decay=0.0) -> optax.Gradien
     require_positive_scalar("learning_rate", learning_rate)
     require_nonnegative_scalar("momentum", momentum)
     require_nonnegative_scalar("weight_decay", weight_decay)
+    # optax injects only Python numbers and JAX arrays; a numpy scalar would silently become static
+    learning_rate, momentum, weight_decay = (
+        jnp.asarray(v) if isinstance(v, (np.generic, np.ndarray)) else v
+        for v in (learning_rate, momentum, weight_decay)
+    )
     return optax.inject_hyperparams(_sgd_with_l2)(
         learning_rate=learning_rate, momentum=momentum, weight_decay=weight_decay
     )

@@ -37,4 +37,16 @@ def sweep(fn: Callable, batched_args: tuple, *, in_axes) -> Callable:
         jax.device_put(arg, sharding) if axis == 0 and sharding is not None else arg
         for arg, axis in zip(batched_args, in_axes)
     ]
-    return jax.jit(jax.vmap(fn, in_axes=in_axes))(*args)
+    return _jitted_vmap(fn, in_axes)(*args)
+
+
+_COMPILED: dict = {}
+
+
+def _jitted_vmap(fn: Callable, in_axes) -> Callable:
+    """``jit(vmap(fn, in_axes))``, built once per ``(fn, in_axes)`` so repeated sweeps reuse the
+    compile (a fresh ``jit`` object would retrace and recompile on every call)."""
+    key = (fn, repr(in_axes))
+    if key not in _COMPILED:
+        _COMPILED[key] = jax.jit(jax.vmap(fn, in_axes=in_axes))
+    return _COMPILED[key]

@@ -58,3 +58,21 @@ def test_sweep_equals_a_plain_vmap():
     scales = jnp.array([1.0, 2.0])
     keys = jax.vmap(jax.random.key)(jnp.arange(2))
     np.testing.assert_array_equal(dynamics.sweep(one, (scales, keys), in_axes=(0, 0)), jax.vmap(one)(scales, keys))
+
+
+def test_repeated_sweeps_do_not_recompile():
+    import chex
+
+    @chex.assert_max_traces(n=1)
+    def square(x):
+        return x**2
+
+    for _ in range(3):
+        dynamics.sweep(square, (jnp.arange(4.0),), in_axes=(0,))
+
+
+def test_numpy_scalar_learning_rate_stays_data(key):
+    """A numpy scalar is injected like a Python number (optax would make it static)."""
+    run = dynamics.gradient_descent(lambda p: 0.5 * jnp.sum(p**2), dynamics.plain_sgd(np.float32(0.1)), num_steps=3)
+    trajectory = run(jnp.ones(2), key, {"learning_rate": 0.2})
+    np.testing.assert_allclose(trajectory.final_params, 0.8**3 * np.ones(2))
