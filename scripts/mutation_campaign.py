@@ -1,4 +1,5 @@
-"""A mutation campaign on ``dynamics/``, ``bounds/`` and ``models/``: does the fast suite catch one-line bugs?
+"""A mutation campaign on ``dynamics/``, ``bounds/``, ``models/`` and the checks, runner and CLI:
+does the fast suite catch one-line bugs?
 
 Each mutant replaces one exact snippet (which must occur exactly once) of one library file with a
 realistic bug: an off-by-one, a sign flip, swapped arguments, a changed operator, a removed or
@@ -44,6 +45,7 @@ class Mutant(NamedTuple):
     new: str
     note: str
     equivalent: str | None = None  # why no test can tell it from the original
+    tests: tuple[str, ...] = ()  # pytest arguments (files, node ids, -k) when not the package's files
 
 
 GD, FLOW, LANCZOS = "dynamics/_gradient_descent.py", "dynamics/_gradient_flow.py", "dynamics/_lanczos.py"
@@ -213,10 +215,79 @@ MUTANTS = [
            "jax.random.normal(layer_key, shape) / jnp.sqrt(shape[1])", "N(0, 1/fan_out) instead of 1/fan_in"),
     Mutant("models-chebyshev-degree", "models/_datasets.py", "[0.0] * degree + [1.0]", "[0.0] * (degree - 1) + [1.0]",
            "T_{k−1} instead of T_k"),
-    Mutant("models-positive-zero", "models/_model.py", "if not jnp.isfinite(number) or number <= 0:",
-           "if not jnp.isfinite(number) or number < 0:", "zero scale accepted"),
+    Mutant("models-positive-zero", "models/_model.py", "if not math.isfinite(number) or number <= 0:",
+           "if not math.isfinite(number) or number < 0:", "zero scale accepted"),
     Mutant("models-sparsity-bound", "models/_datasets.py", "if sparsity > d:", "if sparsity >= d:",
            "a fully dense β* rejected"),
+]
+
+
+# ------------------------------------------------------------- the checks, the runner, the CLI
+EOS, KR, GDQ = ("theorycheck/checks/edge_of_stability.py", "theorycheck/checks/kernel_rich.py",
+                "theorycheck/checks/gd_quadratic.py")
+CHK, RUN, CLI, SWP = "theorycheck/_check.py", "theorycheck/_runner.py", "theorycheck/cli.py", "theorycheck/_sweep.py"
+T_EOS = ("theory_tests/test_checks.py", "-k", "edge_of_stability")
+T_KR = ("theory_tests/test_checks.py", "-k", "kernel_rich and not property")
+T_GDQ = ("theory_tests/test_checks.py", "-k", "gd_quadratic and not property")
+T_CLI = ("theory_tests/test_cli.py",)
+MUTANTS += [
+    Mutant("eos-band-loosened", EOS, "BAND = 0.15", "BAND = 0.5", "the ±15% band loosened to ±50%", tests=T_EOS),
+    Mutant("eos-median-loosened", EOS, "MEDIAN_BAND = (0.97, 1.08)", "MEDIAN_BAND = (0.9, 1.1)",
+           "the median band loosened", tests=T_EOS),
+    Mutant("eos-loss-fall-loosened", EOS, "LOSS_FALL = 0.7", "LOSS_FALL = 1.0", "any loss decrease counts", tests=T_EOS),
+    Mutant("eos-every-validation", EOS, "        if self.steps % self.every:", "        if False:",
+           "the every-divides-steps validation removed", tests=T_EOS),
+    Mutant("eos-divergence-classes-swapped", EOS, "        if initial >= threshold:", "        if initial < threshold:",
+           "a divergence from above 2/η called a failure", tests=T_EOS),
+    Mutant("eos-unconverged-ignored", EOS, "    if unconverged:", "    if False:",
+           "unconverged Lanczos estimates used for the verdict", tests=T_EOS),
+    Mutant("eos-threshold-wrong", EOS, "threshold = float(bounds.eos_threshold(lr))",
+           "threshold = float(bounds.eos_threshold(lr)) * 1.1", "2/η off by 10%", tests=T_EOS),
+    Mutant("kr-l1-l2-swapped", KR, '"dist_to_min_l1": _relative(beta_inf, l1), "dist_to_min_l2": _relative(beta_inf, l2)',
+           '"dist_to_min_l1": _relative(beta_inf, l2), "dist_to_min_l2": _relative(beta_inf, l1)',
+           "min-ℓ1 and min-ℓ2 swapped in the record", tests=T_KR),
+    Mutant("kr-tolerance-loosened", KR, 'tolerance = 1e-6 if config.solver == "flow"',
+           'tolerance = 1e-3 if config.solver == "flow"', "the flow's tolerance loosened", tests=T_KR),
+    Mutant("kr-undecided-never", KR, "    if motion <= tolerance and np.isfinite(residual):",
+           "    if True:", "an unsettled run decided anyway", tests=T_KR),
+    Mutant("kr-horizon-short", KR, "return jnp.clip(1.5 * t_star, 1.0, 1e300)", "return jnp.clip(0.01 * t_star, 1.0, 1e300)",
+           "the derived horizon 150x too short", tests=T_KR),
+    Mutant("kr-wrong-depth-compared", KR, "q_depth = config.depth if config.regularizer_depth is None",
+           "q_depth = 2 if config.regularizer_depth is None", "Q of depth 2 whatever the net's depth",
+           tests=("theory_tests/test_checks.py", "-k", "kernel_rich_property")),
+    Mutant("gdq-tolerance-loosened", GDQ, "tolerance = condition * config.dim * config.steps * np.finfo(np.float64).eps",
+           "tolerance = 100 * condition * config.dim * config.steps * np.finfo(np.float64).eps",
+           "the derived tolerance loosened 100x", tests=T_GDQ),
+    Mutant("gdq-threshold-judged-backwards", GDQ, "decidable and p != m", "decidable and p == m",
+           "the threshold verdict inverted", tests=T_GDQ),
+    Mutant("gdq-overflow-not-checked", GDQ, "        if not _overflow_agrees(s, lo, hi, config.steps)", "        if False",
+           "the overflow step never compared", tests=("theory_tests/test_checks.py", "-k", "overflow")),
+    Mutant("gdq-decidability-ignored", GDQ, "for f, lr, decidable in zip(fractions, lrs, shows) if not decidable",
+           "for f, lr, decidable in zip(fractions, lrs, shows) if False", "a too-short run judged anyway",
+           tests=T_GDQ),
+    Mutant("check-nan-accepted", CHK, "    if isinstance(value, float) and not math.isfinite(value):",
+           "    if False:", "NaN accepted as a config value", tests=T_CLI),
+    Mutant("check-decide-nan-passes", CHK, "    if not error <= tolerance:  # NaN fails here too",
+           "    if error > tolerance:", "a NaN error passes", tests=T_CLI),
+    Mutant("runner-passed-always", RUN, '"passed": result.outcome == PASS,', '"passed": True,',
+           "the record says passed for every outcome", tests=T_CLI),
+    Mutant("runner-reason-optional", RUN, "if result.outcome != PASS and not str(result.reason).strip():",
+           "if False:", "a FAIL without a reason is written", tests=T_CLI),
+    Mutant("runner-out-not-probed", RUN, '        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test-"):\n            pass',
+           "        pass", "an unwritable --out is found only after the checks ran", tests=T_CLI,
+           equivalent="as root every directory is writable, so the probe can only be exercised by the read-only "
+                      "test when the suite runs as another user (it does; CI and this machine run as root)"),
+    Mutant("cli-inconclusive-exit-0", CLI, "return EXIT_INCONCLUSIVE if INCONCLUSIVE in outcomes else EXIT_PASSED",
+           "return EXIT_PASSED", "inconclusive runs exit 0", tests=T_CLI),
+    Mutant("cli-fail-exit-3", CLI, "    if FAIL in outcomes:\n        return EXIT_FAILED",
+           "    if FAIL in outcomes and INCONCLUSIVE not in outcomes:\n        return EXIT_FAILED",
+           "a failure hidden behind an inconclusive check", tests=T_CLI),
+    Mutant("sweep-resume-recomputes", SWP, "pending = [p for p in plan.points if p.id not in done]",
+           "pending = list(plan.points)", "--resume recomputes finished points",
+           tests=("theory_tests/test_sweep_cli.py", "-k", "resume_of_a_finished")),
+    Mutant("sweep-grid-key-unchecked", SWP, "    for key in [*grid, *overrides]:\n        if key not in fields:",
+           "    for key in [*overrides]:\n        if key not in fields:", "a grid over an unknown key runs",
+           tests=("theory_tests/test_sweep_cli.py", "-k", "bad_grids")),
 ]
 
 
@@ -270,7 +341,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"commit or stash these first (the campaign edits them): {dirty}")
 
     if not args.skip_baseline:
-        for package in sorted({_package(m.path) for m in selected}):
+        for package in sorted({_package(m.path) for m in selected} & set(TESTS)):
             outcome, seconds, last = run_tests(TESTS[package], args.timeout)
             print(f"baseline {package}: {outcome} in {seconds:.0f}s ({last})", flush=True)
             if outcome != "passed":
@@ -282,7 +353,7 @@ def main(argv=None) -> int:
         original = path.read_bytes()
         try:
             path.write_bytes(original.replace(m.old.encode(), m.new.encode(), 1))
-            outcome, seconds, last = run_tests(TESTS[_package(m.path)], args.timeout)
+            outcome, seconds, last = run_tests(list(m.tests) or TESTS[_package(m.path)], args.timeout)
         finally:
             path.write_bytes(original)
         if outcome == "passed":

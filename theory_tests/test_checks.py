@@ -76,8 +76,10 @@ def test_gd_quadratic_too_short_to_show_the_threshold_is_inconclusive():
 
 
 def test_gd_quadratic_tolerance_is_not_vacuous():
-    """The loss-curve tolerance (κ·d·T·ε) must be far below the O(1) deviation of the control."""
+    """The loss-curve tolerance is the derived κ·d·T·ε and far below the control's O(1) deviation."""
     clean, control = _run("gd_quadratic"), _run("gd_quadratic", momentum=0.5)
+    config = make_config(get_check("gd_quadratic"))
+    assert clean.tolerance == config.condition * config.dim * config.steps * np.finfo(np.float64).eps
     assert clean.tolerance < 1e-6 < control.error
 
 
@@ -131,6 +133,15 @@ def test_edge_of_stability_undecided_cases_are_inconclusive():
     assert verdict["outcome"] == "inconclusive" and "lanczos_iterations" in verdict["reason"]
     plateau = hovering_verdict(ratios, np.ones(101, bool), steps, np.ones(4000), loss_steps, 0.1, config)
     assert plateau["outcome"] == "inconclusive" and "raise steps" in plateau["reason"]
+    slow = hovering_verdict(ratios, np.ones(101, bool), steps, np.linspace(1.0, 0.75, 4000), loss_steps, 0.1, config)
+    assert slow["outcome"] == "inconclusive"  # fell by 0.75x, the criterion asks for 0.7x
+    fast = hovering_verdict(ratios, np.ones(101, bool), steps, np.linspace(1.0, 0.6, 4000), loss_steps, 0.1, config)
+    assert fast["outcome"] == "pass"
+
+
+def test_edge_of_stability_every_must_divide_steps():
+    with pytest.raises(ValueError, match="'every'"):
+        make_config(get_check("edge_of_stability"), {"steps": 1000, "every": 30})
 
 
 def test_edge_of_stability_divergence_records_its_step():
@@ -208,7 +219,8 @@ def test_kernel_rich_gd_has_an_order_eta_bias():
     outside the flow's 1e-6 (so the flow's tolerance is not loose enough to hide GD's bias)."""
     result = _run("kernel_rich", solver="gd", figure_sweep=False)
     assert result.passed, (result.error, result.details)
-    assert result.error > 1e-6
+    assert result.tolerance == 0.025 * make_config(get_check("kernel_rich")).lr_scale
+    assert result.error > 1e-6 == _run("kernel_rich", figure_sweep=False).tolerance
 
 
 # paper scale ----------------------------------------------------------------------------------

@@ -170,6 +170,15 @@ def test_exit_code_of_mixed_outcomes(outcomes, code):
     assert exit_code(list(outcomes)) == code
 
 
+def test_decide_orders_inconclusive_fail_pass_and_fails_nan():
+    assert _check.decide(0.5, 1.0)[0] == "pass"
+    assert _check.decide(1.5, 1.0)[0] == "fail"
+    assert _check.decide(float("nan"), 1.0)[0] == "fail"  # no comparison is not a pass
+    assert _check.decide(0.5, 1.0, fail_reasons=["", "the threshold moved"]) == ("fail", "the threshold moved")
+    outcome, reason = _check.decide(1.5, 1.0, inconclusive_reasons=["raise t1"], fail_reasons=["x"])
+    assert (outcome, reason) == ("inconclusive", "raise t1")
+
+
 def test_a_malformed_verdict_is_a_bug_not_a_record(monkeypatch, tmp_path):
     def no_reason(config, key):
         return _dummy_run(config, key)._replace(outcome="fail", reason="")
