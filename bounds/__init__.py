@@ -22,3 +22,5 @@ from ._diagonal_linear_rate import woodworth20_residual_time as woodworth20_resi
 from ._gd_quadratic import eos_threshold as eos_threshold
 from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
 from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve
+from ._fuss_catalan import fuss_catalan_moment as fuss_catalan_moment
+from ._fuss_catalan import gaussian_product_moments as gaussian_product_moments

@@ -1,0 +1,85 @@
+"""Normalisation and signal propagation (issue 9): dynamical isometry, batch-norm scale
+invariance, channel normalisation. Each check passes at its defaults and other seeds and fails under
+its negative controls, here and through the CLI; the new observers, models and transforms are
+tested against independent computations."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import bounds
+import dynamics
+import models
+from theorycheck import get_check, make_config
+from theorycheck.cli import main
+
+
+def _run(name, seed=0, **overrides):
+    check = get_check(name)
+    return check.run(make_config(check, overrides), jax.random.key(seed))
+
+
+# dynamical_isometry ---------------------------------------------------------------------------
+
+
+def test_fisher_gram_and_jacobian_observers_match_dense_jacobians():
+    net = models.deep_linear(6, 3, init="gaussian")
+    params = net.init(jax.random.key(0))
+    x = jax.random.normal(jax.random.key(1), (6,))
+    j_theta = jax.jacrev(lambda p: net.apply(p, x[None])[0])(params)
+    dense = np.concatenate([np.asarray(j).reshape(6, -1) for j in j_theta], axis=1)  # (d_out, P)
+    gram = dynamics.single_sample_fisher_gram(net.apply, params, x, batch_size=4)
+    np.testing.assert_allclose(gram, dense @ dense.T, rtol=1e-12, atol=1e-12)
+    fisher = np.linalg.eigvalsh(dense.T @ dense)  # the P × P Fisher: its top d_out eigenvalues
+    eig, _ = dynamics.single_sample_fisher_eigenvalues(net.apply, x).observe(params, (), jax.random.key(2))
+    np.testing.assert_allclose(np.sort(eig), fisher[-6:], rtol=1e-10)
+    product = np.asarray(params[0] @ params[1] @ params[2])
+    sv, _ = dynamics.jacobian_singular_values(net.apply, x).observe(params, (), jax.random.key(3))
+    np.testing.assert_allclose(sv, np.linalg.svd(product, compute_uv=False), rtol=1e-12)
+
+
+def test_gaussian_product_moments_exact_and_fuss_catalan():
+    assert bounds.fuss_catalan_moment(3, 2) == 4 and bounds.fuss_catalan_moment(2, 3) == 12
+    m1, m2, var1 = bounds.gaussian_product_moments(1, 50)
+    assert m1 == 1 and math.isclose(m2, 2 + 1 / 50)  # the Wishart value
+    assert math.isclose(bounds.gaussian_product_moments(4, 10**9)[1], 5.0, rel_tol=1e-6)
+    # Monte Carlo at N = 20, L = 3 (2000 networks): the exact E m₂ and Var m₁
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((2000, 3, 20, 20)) / math.sqrt(20)
+    s2 = np.linalg.svd(w[:, 0] @ w[:, 1] @ w[:, 2], compute_uv=False) ** 2
+    m1s, m2s = s2.mean(axis=1), (s2**2).mean(axis=1)
+    _, e_m2, var = bounds.gaussian_product_moments(3, 20)
+    assert abs(m1s.mean() - 1) < 4 * math.sqrt(var / 2000)
+    assert abs(m2s.mean() - e_m2) < 4 * m2s.std() / math.sqrt(2000)
+    assert abs(m1s.var() / var - 1) < 0.15
+
+
+def test_dynamical_isometry_default_passes():
+    result = _run("dynamical_isometry")
+    assert result.passed, result.reason
+    assert result.error < 1e-13
+
+
+@pytest.mark.parametrize("seed, depth", [(1, 16), (2, 2)])
+def test_dynamical_isometry_other_seeds_and_depths(seed, depth):
+    result = _run("dynamical_isometry", seed=seed, depth=depth, width=64, replicas=2)
+    assert result.passed, result.reason
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_dynamical_isometry_gaussian_control_fails_and_follows_fuss_catalan(seed):
+    result = _run("dynamical_isometry", seed=seed, init="gaussian")
+    assert result.outcome == "fail", result.reason
+    assert result.error > 1.0  # O(1), not a near miss
+    assert result.details["fuss_catalan_holds"], result.details
+    # the Fisher spectrum spreads (THEORY.md §12: [0.020, 3.23]·L‖x‖² at L = 8, N = 400)
+    assert result.details["fisher_ratio_min"] < 0.3 and result.details["fisher_ratio_max"] > 3.0
+
+
+def test_dynamical_isometry_cli_exit_codes(tmp_path):
+    small = ["--set", "width=32", "--set", "replicas=2", "--no-plots"]
+    assert main(["run", "dynamical_isometry", *small, "--out", str(tmp_path / "ok")]) == 0
+    assert main(["run", "dynamical_isometry", "--set", "init=gaussian", *small, "--out", str(tmp_path / "bad")]) == 1
