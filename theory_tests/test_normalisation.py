@@ -8,6 +8,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import bounds
@@ -83,3 +84,75 @@ def test_dynamical_isometry_cli_exit_codes(tmp_path):
     small = ["--set", "width=32", "--set", "replicas=2", "--no-plots"]
     assert main(["run", "dynamical_isometry", *small, "--out", str(tmp_path / "ok")]) == 0
     assert main(["run", "dynamical_isometry", "--set", "init=gaussian", *small, "--out", str(tmp_path / "bad")]) == 1
+
+
+# bn_scale_invariance --------------------------------------------------------------------------
+
+
+def test_batch_norm_is_scale_invariant_only_at_eps_zero():
+    x = jax.random.normal(jax.random.key(0), (8, 5))
+    readout = jnp.ones((3,)) / 3
+    for eps, invariant in ((0.0, True), (1e-3, False)):
+        net = models.linear_bn_tanh(5, 3, readout, eps=eps)
+        params = net.init(jax.random.key(1))
+        loss = lambda p: jnp.sum(net.apply(p, x) ** 2)  # noqa: E731
+        g = jax.grad(loss)(params)["w"]
+        cosine = np.abs(np.sum(params["w"] * g, axis=1)) / (
+            np.linalg.norm(params["w"], axis=1) * np.linalg.norm(g, axis=1))
+        assert (cosine.max() < 1e-13) == invariant, (eps, cosine)
+
+
+def test_weight_rescaling_projects_each_unit_onto_the_sphere():
+    opt = optax.chain(optax.sgd(0.3), dynamics.weight_rescaling({"w": 1, "b": None}))
+    params = {"w": jax.random.normal(jax.random.key(0), (4, 6)), "b": jnp.ones((4,))}
+    grads = {"w": jax.random.normal(jax.random.key(1), (4, 6)), "b": jnp.ones((4,))}
+    updates, _ = opt.update(grads, opt.init(params), params)
+    new = optax.apply_updates(params, updates)
+    expected = params["w"] - 0.3 * grads["w"]
+    np.testing.assert_allclose(new["w"], expected / np.linalg.norm(expected, axis=1, keepdims=True), atol=1e-14)
+    np.testing.assert_allclose(new["b"], params["b"] - 0.3)  # not a unit: a plain step
+    with pytest.raises(ValueError, match="params"):
+        dynamics.weight_rescaling({"w": 1}).update(grads, (), None)
+
+
+def test_off_span_projector():
+    x = jax.random.normal(jax.random.key(0), (3, 7))
+    p = dynamics.input_span_complement(x)
+    np.testing.assert_allclose(x @ p, 0.0, atol=1e-13)
+    np.testing.assert_allclose(p @ p, p, atol=1e-13)
+    assert round(float(jnp.trace(p))) == 4
+    with pytest.raises(ValueError, match="span"):
+        dynamics.input_span_complement(jnp.ones((7, 7)))
+
+
+@pytest.mark.parametrize("seed, overrides", [
+    (0, {}), (1, {"steps": 50}), (2, {"weight_decay": 0.05, "steps": 50}), (3, {"wrs": True, "steps": 50}),
+    (4, {"wrs": True, "weight_decay": 0.1, "steps": 50}),
+])
+def test_bn_scale_invariance_passes(seed, overrides):
+    result = _run("bn_scale_invariance", seed=seed, **overrides)
+    assert result.passed, result.reason
+    assert result.error < 1e-14
+
+
+@pytest.mark.parametrize("control, broken, intact", [
+    ({"batch_norm": False}, "error_norm", "error_span"),     # the span property is not a BN effect
+    ({"optimizer": "adam"}, "error_span", "error_residual"),  # BN's ⟨w, g⟩ = 0 still holds
+    ({"optimizer": "momentum"}, "error_norm", "error_span"),
+])
+def test_bn_scale_invariance_controls_fail_visibly(control, broken, intact):
+    result = _run("bn_scale_invariance", seed=1, steps=50, **control)
+    assert result.outcome == "fail", result.reason
+    assert result.details[broken] > 1e-3 and result.details[intact] < 1e-13, result.details
+
+
+def test_bn_scale_invariance_wrs_needs_batch_norm():
+    with pytest.raises(ValueError, match="wrs"):
+        make_config(get_check("bn_scale_invariance"), {"wrs": True, "batch_norm": False})
+
+
+def test_bn_scale_invariance_cli_exit_codes(tmp_path):
+    quick = ["--set", "steps=20", "--no-plots"]
+    assert main(["run", "bn_scale_invariance", *quick, "--out", str(tmp_path / "ok")]) == 0
+    for i, control in enumerate(("batch_norm=false", "optimizer=adam", "optimizer=momentum")):
+        assert main(["run", "bn_scale_invariance", "--set", control, *quick, "--out", str(tmp_path / f"bad{i}")]) == 1

@@ -4,3 +4,4 @@ from . import gd_quadratic as gd_quadratic
 from . import edge_of_stability as edge_of_stability
 from . import kernel_rich as kernel_rich
 from . import dynamical_isometry as dynamical_isometry
+from . import bn_scale_invariance as bn_scale_invariance
