@@ -24,3 +24,5 @@ from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
 from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve
 from ._fuss_catalan import fuss_catalan_moment as fuss_catalan_moment
 from ._fuss_catalan import gaussian_product_moments as gaussian_product_moments
+from ._scalar_chain import daiheckel19_escape_steps as daiheckel19_escape_steps
+from ._scalar_chain import scalar_chain_flow_steps as scalar_chain_flow_steps

@@ -156,3 +156,56 @@ def test_bn_scale_invariance_cli_exit_codes(tmp_path):
     assert main(["run", "bn_scale_invariance", *quick, "--out", str(tmp_path / "ok")]) == 0
     for i, control in enumerate(("batch_norm=false", "optimizer=adam", "optimizer=momentum")):
         assert main(["run", "bn_scale_invariance", "--set", control, *quick, "--out", str(tmp_path / f"bad{i}")]) == 1
+
+
+# channel_norm_gradients -----------------------------------------------------------------------
+
+
+def test_deep_linear_conv_is_a_product_in_fourier_space():
+    net = models.deep_linear_conv(16, 3, 4)
+    params = net.init(jax.random.key(0))
+    x = jax.random.normal(jax.random.key(1), (16,))
+    padded = np.zeros((4, 16))
+    padded[:, :3] = np.asarray(params["kernels"])
+    expected = np.fft.ifft(np.fft.fft(x) * np.prod(np.fft.fft(padded, axis=1), axis=0)).real
+    np.testing.assert_allclose(net.apply(params, x), expected, atol=1e-12)
+    np.testing.assert_allclose(net.apply(params, jnp.stack([x, x])), np.stack([expected, expected]), atol=1e-12)
+    cn = models.deep_linear_conv(16, 3, 4, channel_normalisation=True)
+    out = cn.apply(params, x)
+    assert abs(float(out.mean())) < 1e-12 and abs(float(out.std()) - 1) < 1e-12
+    with pytest.raises(ValueError, match="kernel_size"):
+        models.deep_linear_conv(2, 3, 1)
+
+
+def test_scalar_chain_bounds():
+    assert bounds.daiheckel19_escape_steps(0.5, 8, 0.1) == pytest.approx(320 / 3)
+    flow = bounds.scalar_chain_flow_steps(0.5, 8, 0.1, 1e-3)
+    assert bounds.daiheckel19_escape_steps(0.5, 8, 0.1) < flow < 1.1 * bounds.daiheckel19_escape_steps(0.5, 8, 0.1)
+    with pytest.raises(ValueError):
+        bounds.daiheckel19_escape_steps(0.5, 2, 0.1)
+
+
+@pytest.mark.parametrize("seed, overrides", [
+    (0, {}), (1, {"kernel_scale": 0.3, "depth": 12}), (2, {"kernel_scale": 1.7, "lr": 0.03, "depth": 3}),
+])
+def test_channel_norm_gradients_passes(seed, overrides):
+    result = _run("channel_norm_gradients", seed=seed, **overrides)
+    assert result.passed, result.reason
+    assert result.error < 1e-12
+    assert all(e <= 0.10 for e in result.details["chain_relative_error"])
+    growth = result.details["chain_growth_per_2_layers"]
+    assert all(g > 2.5 for g in growth)  # geometric in depth (→ w₀^{-2}(D−2)/D = 3–3.3)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_channel_norm_gradients_control_fails(seed):
+    result = _run("channel_norm_gradients", seed=seed, channel_norm=False)
+    assert result.outcome == "fail", result.reason
+    assert result.error > 1e3  # orders of magnitude, ∝ a^{2D}
+    assert result.details["log_log_slope_grad_vs_scale"] > 5
+
+
+def test_channel_norm_gradients_cli_exit_codes(tmp_path):
+    assert main(["run", "channel_norm_gradients", "--no-plots", "--out", str(tmp_path / "ok")]) == 0
+    assert main(["run", "channel_norm_gradients", "--set", "channel_norm=false", "--no-plots",
+                 "--out", str(tmp_path / "bad")]) == 1
