@@ -26,3 +26,7 @@ from ._fuss_catalan import fuss_catalan_moment as fuss_catalan_moment
 from ._fuss_catalan import gaussian_product_moments as gaussian_product_moments
 from ._scalar_chain import daiheckel19_escape_steps as daiheckel19_escape_steps
 from ._scalar_chain import scalar_chain_flow_steps as scalar_chain_flow_steps
+from ._dropout import dropout_correlation_sd as dropout_correlation_sd
+from ._dropout import dropout_joint_table as dropout_joint_table
+from ._dropout import mutual_information as mutual_information
+from ._dropout import mutual_information_condition as mutual_information_condition

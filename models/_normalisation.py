@@ -104,3 +104,12 @@ def deep_linear_conv(
         return jax.vmap(lambda z: one(params, z))(x.reshape(-1, n)).reshape(x.shape)
 
     return Model(init, apply)
+
+
+def dropout(x: Float[Array, "..."], keep_prob, key: jax.Array, *, rescale: bool = True) -> Float[Array, "..."]:
+    """Dropout: each entry is kept with probability ``keep_prob`` (an independent Bernoulli mask
+    drawn from ``key``) and zeroed otherwise; kept entries are divided by ``keep_prob`` when
+    ``rescale`` (inverted dropout). ``keep_prob`` may be traced (a swept value)."""
+    mask = jax.random.bernoulli(key, keep_prob, jnp.shape(x))
+    kept = jnp.where(mask, x, jnp.zeros_like(x))
+    return kept / keep_prob if rescale else kept

@@ -209,3 +209,64 @@ def test_channel_norm_gradients_cli_exit_codes(tmp_path):
     assert main(["run", "channel_norm_gradients", "--no-plots", "--out", str(tmp_path / "ok")]) == 0
     assert main(["run", "channel_norm_gradients", "--set", "channel_norm=false", "--no-plots",
                  "--out", str(tmp_path / "bad")]) == 1
+
+
+# dropout_decorrelation ------------------------------------------------------------------------
+
+
+def test_dropout_keeps_with_probability_q_and_rescales():
+    x = jnp.ones((200_000,))
+    y = models.dropout(x, 0.3, jax.random.key(0))
+    kept = np.asarray(y) != 0
+    assert abs(kept.mean() - 0.3) < 4 * math.sqrt(0.3 * 0.7 / x.size)
+    np.testing.assert_allclose(np.asarray(y)[kept], 1 / 0.3)
+    assert not np.array_equal(kept, np.asarray(models.dropout(x, 0.3, jax.random.key(1))) != 0)
+
+
+def test_dropout_tables_exact():
+    table = np.array([[0.3, 0.1], [0.2, 0.4]])
+    joint, u, v = bounds.dropout_joint_table(table, np.array([-1.0, 2.0]), np.array([1.0, 3.0]), 0.6)
+    assert joint.shape == (3, 3) and abs(joint.sum() - 1) < 1e-15
+    assert joint[list(u).index(0.0), list(v).index(0.0)] == pytest.approx(0.16)
+    ratio = bounds.mutual_information(joint) / bounds.mutual_information(table)
+    assert abs(ratio / 0.36 - 1) < 1e-13
+    # an atom at 0 breaks it (the ReLU control)
+    atom, _, _ = bounds.dropout_joint_table(table, np.array([0.0, 2.0]), np.array([1.0, 3.0]), 0.6)
+    assert abs(bounds.mutual_information(atom) / bounds.mutual_information(table) - 0.36) > 1e-2
+
+
+@pytest.mark.parametrize("seed, overrides", [(0, {}), (1, {}), (2, {"keep_prob": 0.05}), (3, {"keep_prob": 0.95})])
+def test_dropout_decorrelation_passes(seed, overrides):
+    result = _run("dropout_decorrelation", seed=seed, **overrides)
+    assert result.passed, result.reason
+    assert result.details["mi_relative_error"] <= result.details["mi_tolerance"] <= 1e-11
+
+
+@pytest.mark.parametrize("control, mi_holds", [({"mean": 2.0}, True), ({"distribution": "relu"}, False)])
+def test_dropout_decorrelation_controls_fail(control, mi_holds):
+    result = _run("dropout_decorrelation", seed=1, **control)
+    assert result.outcome == "fail", result.reason
+    assert result.error > 10 * result.tolerance
+    assert (result.details["mi_relative_error"] <= result.details["mi_tolerance"]) == mi_holds
+
+
+def test_dropout_decorrelation_cli_exit_codes(tmp_path):
+    assert main(["run", "dropout_decorrelation", "--no-plots", "--out", str(tmp_path / "ok")]) == 0
+    for i, control in enumerate(("mean=2", "distribution=relu")):
+        assert main(["run", "dropout_decorrelation", "--set", control, "--no-plots", "--out", str(tmp_path / f"b{i}")]) == 1
+
+
+# sweeps ---------------------------------------------------------------------------------------
+
+
+def test_data_keys_do_not_retrace():
+    """A new value of a data key reuses the compiled simulator (the sweep protocol)."""
+    from theorycheck._check import jitted_simulate
+
+    check = get_check("dropout_decorrelation")
+    config = make_config(check, {"samples": 10_000})
+    simulate = jitted_simulate(check.simulate, config)
+    simulate({"keep_prob": jnp.asarray(0.5), "mean": jnp.asarray(0.0)}, jax.random.key(0))
+    before = simulate._cache_size()
+    simulate({"keep_prob": jnp.asarray(0.2), "mean": jnp.asarray(1.0)}, jax.random.key(1))
+    assert simulate._cache_size() == before
