@@ -22,3 +22,11 @@ from ._diagonal_linear_rate import woodworth20_residual_time as woodworth20_resi
 from ._gd_quadratic import eos_threshold as eos_threshold
 from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
 from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve
+from ._fuss_catalan import fuss_catalan_moment as fuss_catalan_moment
+from ._fuss_catalan import gaussian_product_moments as gaussian_product_moments
+from ._scalar_chain import daiheckel19_escape_steps as daiheckel19_escape_steps
+from ._scalar_chain import scalar_chain_flow_steps as scalar_chain_flow_steps
+from ._dropout import dropout_correlation_sd as dropout_correlation_sd
+from ._dropout import dropout_joint_table as dropout_joint_table
+from ._dropout import mutual_information as mutual_information
+from ._dropout import mutual_information_condition as mutual_information_condition

@@ -22,3 +22,12 @@ from ._trajectory import STATUS_STOPPED as STATUS_STOPPED
 from ._trajectory import Trajectory as Trajectory
 from ._sweep import batch_sharding as batch_sharding
 from ._sweep import sweep as sweep
+from ._jacobian import input_output_jacobian as input_output_jacobian
+from ._jacobian import jacobian_singular_values as jacobian_singular_values
+from ._jacobian import single_sample_fisher_eigenvalues as single_sample_fisher_eigenvalues
+from ._jacobian import single_sample_fisher_gram as single_sample_fisher_gram
+from ._normalisation import WeightRescalingState as WeightRescalingState
+from ._normalisation import input_span_complement as input_span_complement
+from ._normalisation import off_span_component as off_span_component
+from ._normalisation import scale_invariance_residual as scale_invariance_residual
+from ._normalisation import weight_rescaling as weight_rescaling

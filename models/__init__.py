@@ -10,3 +10,9 @@ from ._mlp import cohen21_regression_net as cohen21_regression_net
 from ._mlp import mlp as mlp
 from ._mlp import two_layer as two_layer
 from ._model import Model as Model
+from ._normalisation import batch_norm as batch_norm
+from ._normalisation import channel_norm as channel_norm
+from ._normalisation import circular_conv as circular_conv
+from ._normalisation import deep_linear_conv as deep_linear_conv
+from ._normalisation import linear_bn_tanh as linear_bn_tanh
+from ._normalisation import dropout as dropout

@@ -3,3 +3,7 @@
 from . import gd_quadratic as gd_quadratic
 from . import edge_of_stability as edge_of_stability
 from . import kernel_rich as kernel_rich
+from . import dynamical_isometry as dynamical_isometry
+from . import bn_scale_invariance as bn_scale_invariance
+from . import channel_norm_gradients as channel_norm_gradients
+from . import dropout_decorrelation as dropout_decorrelation
