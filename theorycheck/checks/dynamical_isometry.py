@@ -114,9 +114,9 @@ def simulate(config: DynamicalIsometryConfig, data, key):
 
     def run(observers, params0, key):
         return dynamics.gradient_descent(
-            loss, dynamics.plain_sgd(config.lr), num_steps=config.steps, every=config.steps,
+            loss, dynamics.plain_sgd(data["lr"]), num_steps=config.steps, every=config.steps,
             observers=observers,
-        )(params0, key, {"learning_rate": data["lr"]})
+        )(params0, key)
 
     # lax.map, not vmap: a batched float64 QR (the orthogonal init, 8 × 256 × 256) deadlocks
     # XLA's CPU runtime (futex wait, no CPU use; jax 0.10.2), the unbatched one does not
