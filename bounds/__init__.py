@@ -22,3 +22,7 @@ from ._diagonal_linear_rate import woodworth20_residual_time as woodworth20_resi
 from ._gd_quadratic import eos_threshold as eos_threshold
 from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
 from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve
+from ._low_rank import eckart_young_distance as eckart_young_distance
+from ._low_rank import galanti23_decay as galanti23_decay
+from ._low_rank import galanti23_low_rank_distance as galanti23_low_rank_distance
+from ._low_rank import galanti23_unrolled_weights as galanti23_unrolled_weights

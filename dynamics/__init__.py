@@ -20,3 +20,11 @@ from ._trajectory import STATUS_STOPPED as STATUS_STOPPED
 from ._trajectory import Trajectory as Trajectory
 from ._sweep import batch_sharding as batch_sharding
 from ._sweep import sweep as sweep
+from ._spectral import effective_rank as effective_rank
+from ._spectral import numerical_rank as numerical_rank
+from ._spectral import parameters as parameters
+from ._spectral import spectrum as spectrum
+from ._spectral import weight_spectra as weight_spectra
+from ._batch_tape import BatchTape as BatchTape
+from ._batch_tape import batch_tape as batch_tape
+from ._batch_tape import tape_batches as tape_batches

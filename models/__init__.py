@@ -10,3 +10,4 @@ from ._mlp import cohen21_regression_net as cohen21_regression_net
 from ._mlp import mlp as mlp
 from ._mlp import two_layer as two_layer
 from ._model import Model as Model
+from ._digits import load_digits as load_digits
