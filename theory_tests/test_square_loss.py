@@ -144,3 +144,29 @@ def test_low_rank_bound_control_fails_through_the_cli(tmp_path, capsys):
 def test_low_rank_bound_rejects_hyperparameters_where_the_bound_cannot_bite():
     with pytest.raises(ValueError, match="weight_decay"):
         make_config(get_check("low_rank_bound"), {"weight_decay": 0.01})
+
+
+# equal_layer_norms ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed, overrides", [(0, {}), (5, {"activation": "linear", "lr": 0.05}), (7, {"depth": 4})])
+def test_equal_layer_norms_passes(seed, overrides):
+    result = _run("equal_layer_norms", seed=seed, **overrides)
+    assert result.passed, (result.reason, result.details)
+    assert result.error < 1e-4  # well inside the 1e-3 tolerance, from an initial spread above 0.1
+    spread0 = np.ptp(result.details["initial_norms"]) / np.mean(result.details["initial_norms"])
+    assert spread0 > 0.1
+    assert result.details["flow_balancedness_error"] < 1e-8
+
+
+def test_equal_layer_norms_control_keeps_the_spread_and_conserves_balancedness(tmp_path, capsys):
+    result = _run("equal_layer_norms", weight_decay=0.0)
+    assert result.outcome == "fail" and result.error > 100 * result.tolerance
+    assert result.details["flow_balancedness_error"] < 1e-8  # conserved by the flow: the law holds, the norms differ
+    code, out = _cli(capsys, "run", "equal_layer_norms", "--set", "weight_decay=0", "--no-plots", "--out", str(tmp_path))
+    assert code == 1, out.out
+
+
+def test_equal_layer_norms_short_run_is_inconclusive_with_the_horizon():
+    result = _run("equal_layer_norms", steps=100)
+    assert result.outcome == "inconclusive" and "raise steps to >=" in result.reason
