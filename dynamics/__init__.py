@@ -28,3 +28,5 @@ from ._spectral import weight_spectra as weight_spectra
 from ._batch_tape import BatchTape as BatchTape
 from ._batch_tape import batch_tape as batch_tape
 from ._batch_tape import tape_batches as tape_batches
+from ._noise import per_sample_gradient_variance as per_sample_gradient_variance
+from ._noise import step_norm as step_norm

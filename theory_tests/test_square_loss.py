@@ -2,6 +2,7 @@
 (digits, spectra, the batch tape, the low-rank bounds) and the checks, each able to fail."""
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -170,3 +171,37 @@ def test_equal_layer_norms_control_keeps_the_spread_and_conserves_balancedness(t
 def test_equal_layer_norms_short_run_is_inconclusive_with_the_horizon():
     result = _run("equal_layer_norms", steps=100)
     assert result.outcome == "inconclusive" and "raise steps to >=" in result.reason
+
+
+# sgd_noise ------------------------------------------------------------------------------------
+
+
+def test_per_sample_variance_matches_the_minibatch_variance_by_enumeration():
+    """E_S‖∇L_S − ∇L‖² = (n − B)/(B(n − 1))·V, by enumerating every batch of a tiny problem."""
+    import itertools
+
+    x, y, net, loss = _regression()
+    x, y = x[:6], y[:6]
+    params = net.init(jax.random.key(4))
+    flat = lambda p: jax.flatten_util.ravel_pytree(p)[0]  # noqa: E731
+    full = flat(jax.grad(loss)(params, (x, y)))
+    V = dynamics.per_sample_gradient_variance(loss, (x, y))(params)
+    for B in (1, 2, 4, 6):
+        devs = [float(jnp.sum((flat(jax.grad(loss)(params, (x[np.array(s)], y[np.array(s)]))) - full) ** 2))
+                for s in itertools.combinations(range(6), B)]
+        floor = bounds.galanti23_sgd_noise_floor(V, 6, B, 1.0)
+        assert np.mean(devs) == pytest.approx(floor**2, rel=1e-10, abs=1e-14)
+
+
+@pytest.mark.parametrize("seed, overrides", [(0, {}), (3, {"batch_size": 2, "weight_decay": 0.004})])
+def test_sgd_noise_plateaus_on_the_floor(seed, overrides):
+    result = _run("sgd_noise", seed=seed, **overrides)
+    assert result.passed, (result.reason, result.details)
+    # the two-sided form: the RMS step matches μ·sqrt(‖∇L + 2λW‖² + c_B·V) at W_T (one iterate, not the window: 2–12% here)
+    assert result.details["rms_step_late"] == pytest.approx(result.details["predicted_rms_at_T"], rel=0.2)
+
+
+def test_sgd_noise_full_batch_control_fails_through_the_cli(tmp_path, capsys):
+    code, out = _cli(capsys, "run", "sgd_noise", "--set", "batch_size=64", "--set", "steps=8000", "--no-plots",
+                     "--out", str(tmp_path))
+    assert code == 1, out.out

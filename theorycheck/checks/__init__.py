@@ -5,3 +5,4 @@ from . import edge_of_stability as edge_of_stability
 from . import kernel_rich as kernel_rich
 from . import low_rank_bound as low_rank_bound
 from . import equal_layer_norms as equal_layer_norms
+from . import sgd_noise as sgd_noise
