@@ -27,3 +27,4 @@ from ._low_rank import galanti23_decay as galanti23_decay
 from ._low_rank import galanti23_low_rank_distance as galanti23_low_rank_distance
 from ._low_rank import galanti23_unrolled_weights as galanti23_unrolled_weights
 from ._sgd_noise import galanti23_sgd_noise_floor as galanti23_sgd_noise_floor
+from ._sgd_noise import simplex_etf_cosine as simplex_etf_cosine

@@ -18,3 +18,12 @@ def galanti23_sgd_noise_floor(per_sample_variance, n, batch_size, lr):
     n, batch_size = int(n), int(batch_size)
     factor = (n - batch_size) / (batch_size * (n - 1)) if n > 1 else 0.0
     return float(lr) * np.sqrt(factor * np.asarray(per_sample_variance, float))
+
+
+def simplex_etf_cosine(num_classes):
+    """The pairwise cosine ``−1/(C − 1)`` of a C-class simplex equiangular tight frame (Papyan, Han,
+    Donoho, PNAS 2020): C unit vectors summing to zero with equal pairwise angles."""
+    num_classes = int(num_classes)
+    if num_classes < 2:
+        raise ValueError(f"a simplex ETF needs at least 2 classes, got {num_classes}")
+    return -1.0 / (num_classes - 1)

@@ -30,3 +30,4 @@ from ._batch_tape import batch_tape as batch_tape
 from ._batch_tape import tape_batches as tape_batches
 from ._noise import per_sample_gradient_variance as per_sample_gradient_variance
 from ._noise import step_norm as step_norm
+from ._collapse import neural_collapse_metrics as neural_collapse_metrics

@@ -205,3 +205,35 @@ def test_sgd_noise_full_batch_control_fails_through_the_cli(tmp_path, capsys):
     code, out = _cli(capsys, "run", "sgd_noise", "--set", "batch_size=64", "--set", "steps=8000", "--no-plots",
                      "--out", str(tmp_path))
     assert code == 1, out.out
+
+
+# neural_collapse ------------------------------------------------------------------------------
+
+
+def test_collapse_metrics_of_an_exact_simplex_etf_are_zero():
+    C = 4
+    etf = np.eye(C) - 1.0 / C  # centred one-hot: a simplex ETF in R^C
+    features = jnp.asarray(np.repeat(etf, 3, axis=0) + 0.5)  # collapsed, shifted by a global mean
+    labels = jnp.repeat(jnp.arange(C), 3)
+    m = dynamics.neural_collapse_metrics(features, labels, jnp.asarray(2 * etf), jnp.zeros(C), C)
+    for k in ("nc1", "nc3", "nc4", "equinorm_means", "equiangular_means", "equiangular_classifier"):
+        assert abs(float(m[k])) < 1e-12, k
+    assert bounds.simplex_etf_cosine(C) == pytest.approx(float(m["cos_means"][0, 1]))
+    noisy = features + 0.1 * jax.random.normal(jax.random.key(0), features.shape)
+    assert float(dynamics.neural_collapse_metrics(noisy, labels, jnp.asarray(etf), jnp.zeros(C), C)["nc1"]) > 1e-3
+
+
+@pytest.mark.parametrize("seed, overrides", [(0, {}), (2, {"classes": 6})])
+def test_neural_collapse_passes(seed, overrides):
+    result = _run("neural_collapse", seed=seed, **overrides)
+    assert result.passed, (result.reason, result.details)
+    assert result.details["mean_cos_classifier"] == pytest.approx(bounds.simplex_etf_cosine(overrides.get("classes", 4)), abs=1e-8)
+
+
+def test_neural_collapse_without_bias_gives_an_orthogonal_classifier(tmp_path, capsys):
+    result = _run("neural_collapse", bias=False)
+    assert result.outcome == "fail"
+    assert abs(result.details["mean_cos_classifier"]) < 1e-6  # orthogonal rows, not −1/3
+    assert result.details["nc3"] == pytest.approx(0.268, abs=2e-3)  # THEORY.md §4
+    code, out = _cli(capsys, "run", "neural_collapse", "--set", "bias=false", "--no-plots", "--out", str(tmp_path))
+    assert code == 1, out.out

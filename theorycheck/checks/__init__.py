@@ -6,3 +6,4 @@ from . import kernel_rich as kernel_rich
 from . import low_rank_bound as low_rank_bound
 from . import equal_layer_norms as equal_layer_norms
 from . import sgd_noise as sgd_noise
+from . import neural_collapse as neural_collapse
