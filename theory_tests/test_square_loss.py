@@ -127,7 +127,7 @@ def test_unrolled_identity_and_eckart_young_on_a_synthetic_sequence():
 # low_rank_bound -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed", [0, 4])
+@pytest.mark.parametrize("seed", [0, pytest.param(4, marks=pytest.mark.slow)])
 def test_low_rank_bound_passes_and_bites(seed):
     result = _run("low_rank_bound", seed=seed)
     assert result.passed, (result.reason, result.details)
@@ -150,7 +150,8 @@ def test_low_rank_bound_rejects_hyperparameters_where_the_bound_cannot_bite():
 # equal_layer_norms ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seed, overrides", [(0, {}), (5, {"activation": "linear", "lr": 0.05}), (7, {"depth": 4})])
+@pytest.mark.parametrize("seed, overrides", [(0, {}), (5, {"activation": "linear", "lr": 0.05}),
+                                            pytest.param(7, {"depth": 4}, marks=pytest.mark.slow)])
 def test_equal_layer_norms_passes(seed, overrides):
     result = _run("equal_layer_norms", seed=seed, **overrides)
     assert result.passed, (result.reason, result.details)

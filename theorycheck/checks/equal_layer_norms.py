@@ -194,6 +194,7 @@ CHECK = register(
         negative_controls=({"weight_decay": 0.0},),
         needs_x64=True,
         quick={"steps": 4000},
+        slow_corners=("steps=high", "flow_time=low", "flow_time=high"),
         data_keys=("lr", "weight_decay"),
         simulate=simulate,
         verdict=verdict,

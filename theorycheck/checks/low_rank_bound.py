@@ -274,7 +274,7 @@ CHECK = register(
         negative_controls=({"weight_decay": 0.0},),
         needs_x64=True,
         quick={"steps": 1500},
-        slow_corners=("width=high", "steps=high", "depth=high"),
+        slow_corners=("width=high", "steps=high", "depth=high", "lr=high", "weight_decay=low"),
         data_keys=("lr", "weight_decay"),
         simulate=simulate,
         verdict=verdict,
