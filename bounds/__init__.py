@@ -30,3 +30,9 @@ from ._dropout import dropout_correlation_sd as dropout_correlation_sd
 from ._dropout import dropout_joint_table as dropout_joint_table
 from ._dropout import mutual_information as mutual_information
 from ._dropout import mutual_information_condition as mutual_information_condition
+from ._low_rank import eckart_young_distance as eckart_young_distance
+from ._low_rank import galanti23_decay as galanti23_decay
+from ._low_rank import galanti23_low_rank_distance as galanti23_low_rank_distance
+from ._low_rank import galanti23_unrolled_weights as galanti23_unrolled_weights
+from ._sgd_noise import galanti23_sgd_noise_floor as galanti23_sgd_noise_floor
+from ._sgd_noise import simplex_etf_cosine as simplex_etf_cosine

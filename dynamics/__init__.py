@@ -31,3 +31,14 @@ from ._normalisation import input_span_complement as input_span_complement
 from ._normalisation import off_span_component as off_span_component
 from ._normalisation import scale_invariance_residual as scale_invariance_residual
 from ._normalisation import weight_rescaling as weight_rescaling
+from ._spectral import effective_rank as effective_rank
+from ._spectral import numerical_rank as numerical_rank
+from ._spectral import parameters as parameters
+from ._spectral import spectrum as spectrum
+from ._spectral import weight_spectra as weight_spectra
+from ._batch_tape import BatchTape as BatchTape
+from ._batch_tape import batch_tape as batch_tape
+from ._batch_tape import tape_batches as tape_batches
+from ._noise import per_sample_gradient_variance as per_sample_gradient_variance
+from ._noise import step_norm as step_norm
+from ._collapse import neural_collapse_metrics as neural_collapse_metrics

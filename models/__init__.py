@@ -16,3 +16,4 @@ from ._normalisation import circular_conv as circular_conv
 from ._normalisation import deep_linear_conv as deep_linear_conv
 from ._normalisation import linear_bn_tanh as linear_bn_tanh
 from ._normalisation import dropout as dropout
+from ._digits import load_digits as load_digits

@@ -7,3 +7,7 @@ from . import dynamical_isometry as dynamical_isometry
 from . import bn_scale_invariance as bn_scale_invariance
 from . import channel_norm_gradients as channel_norm_gradients
 from . import dropout_decorrelation as dropout_decorrelation
+from . import low_rank_bound as low_rank_bound
+from . import equal_layer_norms as equal_layer_norms
+from . import sgd_noise as sgd_noise
+from . import neural_collapse as neural_collapse
