@@ -20,3 +20,13 @@ from ._trajectory import STATUS_STOPPED as STATUS_STOPPED
 from ._trajectory import Trajectory as Trajectory
 from ._sweep import batch_sharding as batch_sharding
 from ._sweep import sweep as sweep
+from ._pruning import PruningTrajectory as PruningTrajectory
+from ._pruning import apply_mask as apply_mask
+from ._pruning import full_mask as full_mask
+from ._pruning import global_mask as global_mask
+from ._pruning import iterative_pruning as iterative_pruning
+from ._pruning import magnitude_scores as magnitude_scores
+from ._pruning import snip_scores as snip_scores
+from ._pruning import synaptic_saliency as synaptic_saliency
+from ._pruning import synflow_objective as synflow_objective
+from ._pruning import synflow_scores as synflow_scores

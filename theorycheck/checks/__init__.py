@@ -3,3 +3,5 @@
 from . import gd_quadratic as gd_quadratic
 from . import edge_of_stability as edge_of_stability
 from . import kernel_rich as kernel_rich
+from . import gradient_oscillation as gradient_oscillation
+from . import synflow_conservation as synflow_conservation
