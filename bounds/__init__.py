@@ -22,3 +22,6 @@ from ._diagonal_linear_rate import woodworth20_residual_time as woodworth20_resi
 from ._gd_quadratic import eos_threshold as eos_threshold
 from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
 from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve
+from ._ntk import du19_gram_infinite as du19_gram_infinite
+from ._ntk import du19_loss_bound as du19_loss_bound
+from ._ntk import linearized_gd_residuals as linearized_gd_residuals

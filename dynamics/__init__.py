@@ -30,3 +30,4 @@ from ._pruning import snip_scores as snip_scores
 from ._pruning import synaptic_saliency as synaptic_saliency
 from ._pruning import synflow_objective as synflow_objective
 from ._pruning import synflow_scores as synflow_scores
+from ._ntk import empirical_ntk as empirical_ntk

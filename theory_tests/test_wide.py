@@ -182,3 +182,84 @@ def test_global_mask_and_exponential_schedule():
     assert int(np.asarray(trajectory.kept).sum(axis=1)[-1]) == 4
     # kept counts never increase: a pruned weight scores 0 and never comes back
     assert np.all(np.diff(np.asarray(trajectory.kept).sum(axis=1)) <= 0)
+
+
+# gd_global_convergence ------------------------------------------------------------------------
+
+
+def test_gd_global_convergence_default_passes():
+    result = _run("gd_global_convergence")
+    assert result.outcome == PASS, result.reason
+    assert result.error < 0  # the loss stays strictly below the rate bound after step 0
+    for name in ("gram_concentration", "gram_drift", "weight_movement"):
+        assert -0.65 <= result.details[f"slope_{name}"] <= -0.35
+    assert result.details["final_loss_ratio_per_width"][-1] <= 1e-6
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_gd_global_convergence_other_seeds(seed):
+    result = _run("gd_global_convergence", seed=seed)
+    assert result.outcome == PASS, result.reason
+
+
+def test_gd_global_convergence_duplicate_inputs_plateau(tmp_path):
+    result = _run("gd_global_convergence", duplicate_inputs=True)
+    assert result.outcome == FAIL and "plateaus" in result.reason, result.reason
+    assert abs(result.details["lambda0"]) < 1e-12
+    # the plateau is (y₁ − y_n)²/4 = 1/4 (the duplicated pair's labels differ by 1)
+    losses = result.arrays["losses"][-1]
+    np.testing.assert_allclose(losses[:, -1], 0.25, rtol=1e-2)
+    assert _cli(tmp_path, "gd_global_convergence", "duplicate_inputs=true") == 1
+
+
+def test_gd_global_convergence_step_above_two_over_lambda_max_fails(tmp_path):
+    result = _run("gd_global_convergence", lr=4.5)
+    assert result.outcome == FAIL and "diverged" in result.reason, result.reason
+    assert 4.5 > result.details["stable_lr_limit"]
+    assert _cli(tmp_path, "gd_global_convergence", "lr=4.5") == 1
+
+
+def test_gd_global_convergence_small_lr_is_inconclusive():
+    result = _run("gd_global_convergence", lr=0.001)
+    assert result.outcome == INCONCLUSIVE and "raise steps to >=" in result.reason
+
+
+def test_gram_infinite_matches_monte_carlo_and_empirical_ntk():
+    """H∞ against a Monte-Carlo average of the indicator formula, and the empirical NTK of a very
+    wide net (Jacobian contraction) against both."""
+    import bounds
+    import dynamics
+    import models
+
+    key_x, key_w, key_a = jax.random.split(jax.random.key(7), 3)
+    x = jax.random.normal(key_x, (6, 4))
+    x = np.asarray(x / jnp.linalg.norm(x, axis=1, keepdims=True))
+    closed = bounds.du19_gram_infinite(x)
+    m = 200_000
+    w = np.asarray(jax.random.normal(key_w, (4, m)))
+    active = (x @ w >= 0).astype(float)
+    monte_carlo = (x @ x.T) * (active @ active.T) / m
+    np.testing.assert_allclose(monte_carlo, closed, atol=5 / np.sqrt(m))
+    net = models.two_layer(4, m, parameterization="ntk")
+    a = jax.random.rademacher(key_a, (m,), dtype=jnp.float64)
+    ntk = dynamics.empirical_ntk(lambda ww, xx: net.apply({"w": ww, "a": a}, xx), jnp.asarray(w), jnp.asarray(x),
+                                 chunk_size=4)
+    np.testing.assert_allclose(np.asarray(ntk), monte_carlo, atol=1e-10)  # the same sample of w: exact
+    with pytest.raises(ValueError, match="unit-norm"):
+        bounds.du19_gram_infinite(2 * x)
+
+
+def test_linearized_residuals_are_exact_for_a_linear_model():
+    """GD on ½‖Xθ − y‖² (Gram XXᵀ) follows (I − ηXXᵀ)^k r(0) to rounding."""
+    import bounds
+    import dynamics
+
+    key_x, key_y = jax.random.split(jax.random.key(3))
+    x = jax.random.normal(key_x, (5, 8)) / 3
+    y = jax.random.normal(key_y, (5,))
+    loss = lambda theta: 0.5 * jnp.sum((x @ theta - y) ** 2)  # noqa: E731
+    run = dynamics.gradient_descent(loss, dynamics.plain_sgd(0.3), num_steps=50, every=1,
+                                    observers={"r": dynamics.stateless(lambda th, k: x @ th - y)})
+    trajectory = run(jnp.zeros(8), jax.random.key(0))
+    predicted = bounds.linearized_gd_residuals(np.asarray(x @ x.T), -np.asarray(y), 0.3, 50)
+    np.testing.assert_allclose(np.asarray(trajectory.observations["r"]), predicted, atol=1e-12)
