@@ -36,3 +36,6 @@ from ._low_rank import galanti23_low_rank_distance as galanti23_low_rank_distanc
 from ._low_rank import galanti23_unrolled_weights as galanti23_unrolled_weights
 from ._sgd_noise import galanti23_sgd_noise_floor as galanti23_sgd_noise_floor
 from ._sgd_noise import simplex_etf_cosine as simplex_etf_cosine
+from ._ntk import du19_gram_infinite as du19_gram_infinite
+from ._ntk import du19_loss_bound as du19_loss_bound
+from ._ntk import linearized_gd_residuals as linearized_gd_residuals

@@ -42,3 +42,14 @@ from ._batch_tape import tape_batches as tape_batches
 from ._noise import per_sample_gradient_variance as per_sample_gradient_variance
 from ._noise import step_norm as step_norm
 from ._collapse import neural_collapse_metrics as neural_collapse_metrics
+from ._pruning import PruningTrajectory as PruningTrajectory
+from ._pruning import apply_mask as apply_mask
+from ._pruning import full_mask as full_mask
+from ._pruning import global_mask as global_mask
+from ._pruning import iterative_pruning as iterative_pruning
+from ._pruning import magnitude_scores as magnitude_scores
+from ._pruning import snip_scores as snip_scores
+from ._pruning import synaptic_saliency as synaptic_saliency
+from ._pruning import synflow_objective as synflow_objective
+from ._pruning import synflow_scores as synflow_scores
+from ._ntk import empirical_ntk as empirical_ntk

@@ -11,3 +11,6 @@ from . import low_rank_bound as low_rank_bound
 from . import equal_layer_norms as equal_layer_norms
 from . import sgd_noise as sgd_noise
 from . import neural_collapse as neural_collapse
+from . import gradient_oscillation as gradient_oscillation
+from . import synflow_conservation as synflow_conservation
+from . import gd_global_convergence as gd_global_convergence
