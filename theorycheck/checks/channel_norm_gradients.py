@@ -22,17 +22,21 @@ normalisation for deep linear conv nets; bounded gradients with channel normalis
 THEORY.md's [V-src] quote; A and B are re-derived here, not taken from the paper.
 
 **Setup.** n = 64, k = 3, kernels N(0, 1/k) (key), one Gaussian input x and a centred, unit-std
-target y, float64. Five runs of ``dynamics.gradient_descent`` (``vmap``) at kernel scales
+target y, float64. Five runs (the default a = 0.7 is not a power of two, so the copies are not
+bitwise scaled: the comparison sees real rounding) of ``dynamics.gradient_descent`` (``vmap``) at kernel scales
 a ∈ {1} ∪ ``kernel_scale``·{0.5, 1, 2, 4} with steps ``lr``·a², 10 steps each, observing ‖∇_{c₁}L‖
 at every step (a ``dynamics.stateless`` observer). B: ``dynamics.gradient_descent`` on the chain
 at D ∈ {8, 10, 12}, step ``lr``, counting steps to ½(f − 1)² ≤ 1e-3.
 
-**Tolerance.** A: error = max over records (up to any divergence) and scales of
-|a·‖∇_{c₁}L‖ − ‖∇_{c₁}L‖_{a=1}| / ‖∇_{c₁}L‖_{a=1} ≤ 1e-10 (THEORY.md tier A). Derived: both runs
-compute the same function of kernels that differ by a factor a; each layer's convolution and
-normalisation round at ~k·n·ε relative, so one gradient differs by ≲ D·n·k·ε ≈ 7e-13 at D = 16,
-and 10 GD steps of size ≤ 0.15 on a loss whose curvature is O(1) in the normalised
-parametrisation amplify that by at most a modest factor (measured total ≈ 1e-14). B: 10% relative
+**Tolerance.** A: error = max over scales of |a·‖∇_{c₁}L‖ − ‖∇_{c₁}L‖_{a=1}| / ‖∇_{c₁}L‖_{a=1}
+at the simulator's record 0 (the initial kernels: the claim is a property of the loss at a
+point) ≤ 1e-10 (THEORY.md tier A). Derived: both evaluations compute the same function of kernels
+that differ by a factor a; each layer's convolution and normalisation round at ~k·n·ε relative,
+so the gradients differ by ≲ D·n·k·ε ≈ 7e-13 at D = 16. The GD runs are a diagnostic
+(``details["trajectory_copy_deviation"]``): in exact arithmetic they are exact a-scaled copies,
+but GD on the normalised net amplifies rounding step by step (measured 3.7e-10 after 10 steps at
+D = 16, η = 0.1, seed 0), a growth this check does not bound, so the verdict does not rest on it.
+B: 10% relative
 on each depth; derived: k* keeps only the blow-up of ẇ = w^{D−1}; the dropped factor (1 − w^D)
 and the approach to ε add ≈ (D−2)/D·w₀^{D−2}·ln(1/√(2ε)) relative (≈ 4% at D = 8, less deeper;
 the quadrature :func:`bounds.scalar_chain_flow_steps` is reported), and GD's discretisation a
@@ -66,7 +70,7 @@ CHAIN_HORIZON = int(2 * bounds.daiheckel19_escape_steps(CHAIN_W0, max(CHAIN_DEPT
 @dataclasses.dataclass(frozen=True)
 class ChannelNormGradientsConfig:
     depth: int = config_field(8, low=2, high=16, help="depth D of the conv net (claim A)")
-    kernel_scale: float = config_field(1.0, low=0.25, high=2.0, help="kernel scale a: runs at "
+    kernel_scale: float = config_field(0.7, low=0.25, high=2.0, help="kernel scale a: runs at "
                                        "a·{0.5, 1, 2, 4} are compared with a = 1 (without CN the "
                                        "gradient ∝ a^{2D−1}: ≤ 2 keeps it finite in float64)")
     channel_norm: bool = config_field(True, help="channel normalisation after every convolution")
@@ -116,7 +120,8 @@ def verdict(config: ChannelNormGradientsConfig, data, arrays) -> Result:
     finite = np.all(np.isfinite(scaled), axis=0)  # records before any run diverged
     with np.errstate(invalid="ignore", over="ignore"):
         deviation = np.abs(scaled - reference) / reference
-    error_a = float(np.max(deviation[:, finite])) if finite.any() else float("nan")
+    error_a = float(np.max(deviation[:, 0])) if finite[0] else float("nan")
+    trajectory_deviation = float(np.max(deviation[:, finite])) if finite.any() else float("nan")
     # B: the scalar chain
     lr = data["lr"]
     predicted = np.array([bounds.daiheckel19_escape_steps(CHAIN_W0, d, lr) for d in CHAIN_DEPTHS])
@@ -130,15 +135,16 @@ def verdict(config: ChannelNormGradientsConfig, data, arrays) -> Result:
     fail_reasons = [f"the depth-{d} chain took {int(m)} steps, k* = {p:.1f} predicts within 10% (off by {e:.1%})"
                     for d, m, p, e in zip(CHAIN_DEPTHS, measured, predicted, chain_error) if not e <= CHAIN_TOLERANCE]
     inconclusive = list(unreached)
-    if not finite.any():
-        inconclusive.append("every conv run diverged before its first record; lower lr")
+    if not finite[0]:
+        inconclusive.append("the gradient at initialisation overflowed; lower kernel_scale")
     outcome, reason = decide(error_a, TOLERANCE, fail_reasons=fail_reasons, inconclusive_reasons=inconclusive,
-                             what="max relative spread of a·‖∇_{c₁}L‖ over kernel scales")
+                             what="max relative spread of a·‖∇_{c₁}L‖ over kernel scales at initialisation")
     g0 = grad[1:, 0]
     slope = float(np.polyfit(np.log(scales[1:]), np.log(g0), 1)[0]) if np.all(g0 > 0) else float("nan")
     details = {
         "a_times_grad_at_init": [float(v) for v in scaled[:, 0]],
         "records_compared": int(finite.sum()),
+        "trajectory_copy_deviation": trajectory_deviation,
         "log_log_slope_grad_vs_scale": slope,
         "slope_without_cn_top_degree": 2 * config.depth - 1,
         "chain_depths": list(CHAIN_DEPTHS),
