@@ -287,7 +287,8 @@ MUTANTS += [
            tests=("theory_tests/test_sweep_cli.py", "-k", "resume_of_a_finished")),
     Mutant("sweep-grid-key-unchecked", SWP, "    for key in [*grid, *overrides]:\n        if key not in fields:",
            "    for key in [*overrides]:\n        if key not in fields:", "a grid over an unknown key runs",
-           tests=("theory_tests/test_sweep_cli.py", "-k", "bad_grids")),
+           tests=("theory_tests/test_sweep_cli.py", "-k", "bad_grids"),
+           equivalent="make_config rejects the unknown key as well, with the same message, before anything runs"),
 ]
 
 

@@ -70,6 +70,24 @@ def test_gd_quadratic_overflow_is_a_prediction_not_a_failure():
     assert result.arrays["log_loss_exact"][3, high] > log_max >= result.arrays["log_loss_exact"][3, low - 1] - 10
 
 
+def test_gd_quadratic_catches_an_overflow_at_the_wrong_step():
+    """The verdict on a simulation that overflows 20 steps early (a broken simulator) fails on
+    the overflow step, although the curves agree wherever both are finite."""
+    from theorycheck._check import data_of
+
+    check = get_check("gd_quadratic")
+    config = make_config(check, {"steps": 340})
+    data = data_of(config, check.data_keys)
+    arrays = jax.tree.map(np.asarray, check.simulate(config, data, jax.random.key(0)))
+    honest = check.verdict(config, {k: float(v) for k, v in data.items()}, arrays)
+    assert honest.outcome == "pass"
+    step = honest.details["overflow_steps"][3]
+    broken = dict(arrays, loss_simulated=arrays["loss_simulated"].copy())
+    broken["loss_simulated"][3, step - 20:] = np.inf
+    verdict = check.verdict(config, {k: float(v) for k, v in data.items()}, broken)
+    assert verdict.outcome == "fail" and f"overflowed at step {step - 20}" in verdict.reason
+
+
 def test_gd_quadratic_too_short_to_show_the_threshold_is_inconclusive():
     result = _run("gd_quadratic", steps=1)
     assert result.outcome == "inconclusive" and "raise steps to >=" in result.reason
