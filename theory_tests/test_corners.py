@@ -5,7 +5,8 @@ choice, both booleans) while the other keys stay at the check's ``quick`` sizes.
 theorem's hypotheses hold, the outcome must be ``pass`` or ``inconclusive`` with a reason, never
 ``fail``: a FAIL there is a bug in the check (a budget too small for the setting, an overflow
 read as a discrepancy), not a refutation of the theorem. Keys that the check's negative controls
-set are hypothesis switches: their corners may fail, but must still decide cleanly. A corner
+set are hypothesis switches: their corners may fail, but must still decide cleanly (these run
+under ``-m slow``; the negative-control tests cover the switches in the default suite). A corner
 that its check's ``validate`` rejects in combination with the quick sizes is bad input (exit 2),
 which is fine. Corners listed in a check's ``slow_corners`` run only under ``-m slow``.
 
@@ -41,7 +42,10 @@ def _corners():
         for field in dataclasses.fields(check.config_type):
             for end, value in _ends(field):
                 corner = f"{field.name}={end}"
-                marks = [pytest.mark.slow] if corner in check.slow_corners else []
+                # hypothesis switches are the negative controls' keys: their decided failures are
+                # asserted by the control tests, so here they only run under -m slow
+                switch = field.name in controlled
+                marks = [pytest.mark.slow] if corner in check.slow_corners or switch else []
                 yield pytest.param(check.name, field.name, value, field.name in controlled,
                                    id=f"{check.name}-{corner}", marks=marks)
 

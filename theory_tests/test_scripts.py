@@ -37,6 +37,7 @@ def test_bench_eos_quick(tmp_path):
     assert data["floor"]["floor_s"] > 0 and data["floor"]["hvp_over_step"] > 0
 
 
+@pytest.mark.slow  # the suite's time budget; bench_eos_quick covers the common path
 def test_bench_eos_torch_column_quick(tmp_path):
     """PyTorch eager from the same initial point computes the same sharpness."""
     pytest.importorskip("torch")
@@ -46,6 +47,7 @@ def test_bench_eos_torch_column_quick(tmp_path):
     assert results["torch"]["final_sharpness"] == pytest.approx(results["library"]["final_sharpness"], rel=1e-3)
 
 
+@pytest.mark.slow  # the suite's time budget; bench_eos_quick covers the common path
 def test_bench_hessian_quick(tmp_path):
     _run_script("bench_hessian.py", ["--quick"], tmp_path)
     data = json.loads((tmp_path / "bench_hessian.json").read_text())
@@ -57,6 +59,7 @@ def test_bench_hessian_quick(tmp_path):
     assert errors["10"]["warm"] < 1e-4 and errors["10"]["warm"] <= errors["10"]["cold"]
 
 
+@pytest.mark.slow  # the suite's time budget; bench_eos_quick covers the common path
 def test_bench_sweep_quick_on_two_devices(tmp_path):
     _run_script("bench_sweep.py", ["--quick", "--devices", "2"], tmp_path)
     data = json.loads((tmp_path / "bench_sweep.json").read_text())
