@@ -14,7 +14,9 @@ t* = n·log(‖r(0)‖/residual) / (m·λ_min(XXᵀ)).
 d‖r‖²/dt = −2rᵀXMXᵀr/n ≤ −2·min_i M_i·λ_min(XXᵀ)‖r‖²/n. The flow conserves w₊w₋ = α₊α₋ for
 D = 2 (d log w± /dt = ∓2g), so w₊² + w₋² ≥ 2α₊α₋; for D ≥ 3 it conserves
 w₊^{2−D} + w₋^{2−D} = S (d(w±^{2−D})/dt = ±D(D−2)g; :mod:`bounds._diagonal_linear`), so each
-w ≥ S^{−1/(D−2)} and M_i ≥ 2D²S^{−(2D−2)/(D−2)}. Grönwall gives the claim. The bound scales as
+w ≥ S^{−1/(D−2)} and M_i ≥ 2D²S^{−(2D−2)/(D−2)}. Grönwall gives the claim. (For D ≥ 3 this is
+2^{(2D−2)/(D−2)} below the true minimum of M on the conserved curve, reached at w₊ = w₋: a
+safe, somewhat long horizon; for D = 2 it is exact.) The bound scales as
 α^{−(2D−2)}: the off-support coordinates, which stay near α in the rich regime, carry the last
 directions of the residual, which is why small α and large D need very long horizons
 (Woodworth et al., COLT 2020, arXiv:2002.09277, §4 discuss the same time scale).

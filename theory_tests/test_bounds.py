@@ -380,3 +380,25 @@ def test_rich_regime_limit_depth3_but_not_depth2():
         slope = np.log(distance(0.02, depth) / distance(0.01, depth)) / np.log(2.0)
         assert abs(slope - depth) <= 0.25
     assert np.log(distance(0.02, 2) / distance(0.01, 2)) / np.log(2.0) < 1.0
+
+
+@pytest.mark.parametrize("depth", [2, 3, 5, 8])
+@pytest.mark.parametrize("alphas", [(0.3, 0.3), (0.05, 0.7), (2.0, 0.5)])
+def test_diagonal_flow_metric_bound_holds_on_the_conserved_curve(depth, alphas):
+    """Along the flow each coordinate stays on its conserved curve (w₊w₋ = α₊α₋ for D = 2,
+    w₊^{2−D} + w₋^{2−D} = S for D ≥ 3); the metric D²(w₊^{2D−2} + w₋^{2D−2}) never drops below
+    the bound anywhere on that curve. The curve's minimum (at w₊ = w₋) equals the bound for D = 2
+    and 2^{(2D−2)/(D−2)} times it for D ≥ 3, where the bound uses each w ≥ S^{−1/(D−2)} alone."""
+    a, b = alphas
+    bound = bounds.woodworth20_metric_lower_bound(a, b, depth)
+    if depth == 2:
+        w_plus = np.geomspace(1e-6, 1e6, 20001) * np.sqrt(a * b)
+        w_minus = a * b / w_plus
+    else:
+        s = a ** (2 - depth) + b ** (2 - depth)
+        u = np.linspace(1e-9, 1 - 1e-9, 20001) * s  # u = w₊^{2−D}, the rest is w₋^{2−D}
+        w_plus, w_minus = u ** (1 / (2 - depth)), (s - u) ** (1 / (2 - depth))
+    metric = depth**2 * (w_plus ** (2 * depth - 2) + w_minus ** (2 * depth - 2))
+    assert metric.min() >= bound * (1 - 1e-12)
+    slack = 1.0 if depth == 2 else 2.0 ** ((2 * depth - 2) / (depth - 2))
+    assert metric.min() == pytest.approx(slack * bound, rel=1e-3)

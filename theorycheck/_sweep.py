@@ -242,37 +242,45 @@ def _global(array: np.ndarray, sharding: NamedSharding) -> jax.Array:
     return jax.make_array_from_callback(array.shape, sharding, lambda index: array[index])
 
 
-def _chunk_size(check: Check, static, total: int, devices: int, memory_budget: int, example) -> int:
-    """The largest chunk (a multiple of the device count, at most :data:`MAX_CHUNK`) whose
-    compiled footprint (``memory_analysis``: arguments, outputs, temporaries) fits the budget."""
+def _chunk_size(check: Check, static, total: int, devices: int, memory_budget: int, example):
+    """``(size, executable)``: the largest chunk (a multiple of the device count, at most
+    :data:`MAX_CHUNK`) whose compiled footprint (``memory_analysis``: arguments, outputs,
+    temporaries) fits the budget, and that compiled executable, reused for every chunk of the
+    group (``None`` where nothing was compiled yet: the jitted function compiles on first call)."""
     size = min(MAX_CHUNK, -(-total // devices) * devices)
     while size > devices:
         data, keys = example(size)
         try:
-            stats = _batched(check, static).lower(data, keys).compile().memory_analysis()
+            executable = _batched(check, static).lower(data, keys).compile()
+            stats = executable.memory_analysis()
             used = stats.argument_size_in_bytes + stats.output_size_in_bytes + stats.temp_size_in_bytes
         except Exception:  # noqa: BLE001 (a backend without memory statistics: trust the cap)
-            return size
+            return size, None
         if used <= memory_budget:
-            return size
+            return size, executable
         size = max(devices, (size // 2) // devices * devices)
-    return devices
+    return devices, None
 
 
-def _simulate_chunk(check: Check, static, points: list[Point], sharding, size: int) -> list[dict]:
+def _simulate_chunk(check: Check, static, points: list[Point], sharding, size: int, executable=None) -> list[dict]:
     """Runs ``simulate`` on ``points`` padded to ``size``; returns each point's host arrays."""
     padded = points + [points[-1]] * (size - len(points))
-    data = {k: np.asarray([getattr(p.config, k) for p in padded]) for k in check.data_keys}
+    data = {k: np.asarray([getattr(p.config, k) for p in padded], dtype=_data_dtype(points[0].config, k))
+            for k in check.data_keys}
     keys = np.stack([np.asarray(jax.random.key_data(jax.random.key(p.seed))) for p in padded])
-    arrays = _batched(check, static)(
-        {k: _global(v, sharding) for k, v in data.items()}, _global(keys, sharding)
-    )
+    simulate = executable if executable is not None else _batched(check, static)
+    arrays = simulate({k: _global(v, sharding) for k, v in data.items()}, _global(keys, sharding))
     if jax.process_count() > 1:
         from jax.experimental import multihost_utils
 
         arrays = multihost_utils.process_allgather(arrays, tiled=True)
     host = jax.tree.map(np.asarray, arrays)
     return [jax.tree.map(lambda a, i=i: a[i], host) for i in range(len(points))]
+
+
+def _data_dtype(config, key: str):
+    """The dtype JAX gives a data key's value (float32 or float64 by the x64 setting)."""
+    return jnp.asarray(getattr(config, key)).dtype
 
 
 def _row(point: Point, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,16 +331,16 @@ def run_sweep(
             sharding = NamedSharding(_mesh(), PartitionSpec("batch"))
 
             def example(size, points=points):
-                data = {k: jax.ShapeDtypeStruct((size,), jnp.asarray(getattr(points[0].config, k)).dtype,
-                                                sharding=sharding) for k in check.data_keys}
+                data = {k: jax.ShapeDtypeStruct((size,), _data_dtype(points[0].config, k), sharding=sharding)
+                        for k in check.data_keys}
                 key_shape = np.asarray(jax.random.key_data(jax.random.key(0))).shape
                 return data, jax.ShapeDtypeStruct((size, *key_shape), np.uint32, sharding=sharding)
 
-            size = _chunk_size(check, static, len(points), devices, memory_budget, example)
+            size, executable = _chunk_size(check, static, len(points), devices, memory_budget, example)
             for begin in range(0, len(points), size):
                 chunk = points[begin:begin + size]
                 start = time.perf_counter()
-                outputs = _simulate_chunk(check, static, chunk, sharding, size)
+                outputs = _simulate_chunk(check, static, chunk, sharding, size, executable)
                 seconds = (time.perf_counter() - start) / len(chunk)
                 for point, arrays in zip(chunk, outputs):
                     data = {k: getattr(point.config, k) for k in check.data_keys}
