@@ -278,3 +278,19 @@ def test_cli_exit_codes_on_a_real_check(tmp_path, capsys):
         record = json.loads((tmp_path / sub / "results.json").read_text())["checks"][0]
         assert record["name"] == "gd_quadratic" and record["passed"] is passed
         assert (tmp_path / sub / "gd_quadratic.npz").exists()
+
+
+def test_a_new_data_value_does_not_recompile():
+    """Configs that differ only in data keys share one static part and one compiled simulate."""
+    from theorycheck._check import jitted_simulate, static_part
+
+    check = get_check("gd_quadratic")
+    configs = [make_config(check, {"lr_fraction": f, "momentum": m}) for f, m in ((0.3, 0.0), (1.7, 0.2))]
+    assert static_part(configs[0], check.data_keys) == static_part(configs[1], check.data_keys)
+    for config in configs:
+        check.run(config, jax.random.key(0))
+    simulate = jitted_simulate(check.simulate, static_part(configs[0], check.data_keys))
+    assert simulate._cache_size() == 1
+    for other in registry().values():  # every data key is blanked out of the static config
+        blank = static_part(make_config(other), other.data_keys)
+        assert all(getattr(blank, k) is None for k in other.data_keys)
