@@ -1,7 +1,9 @@
 """Pure-function models: ``Model(init, apply)`` pairs and the papers' small data sets."""
 
 from ._datasets import chebyshev_regression as chebyshev_regression
+from ._datasets import gaussian_mixture as gaussian_mixture
 from ._datasets import sparse_regression as sparse_regression
+from ._datasets import teacher_student as teacher_student
 from ._linear import deep_linear as deep_linear
 from ._linear import diagonal_linear as diagonal_linear
 from ._linear import diagonal_linear_params as diagonal_linear_params

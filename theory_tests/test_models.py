@@ -129,3 +129,29 @@ def test_sparse_regression_allows_a_dense_target():
     x, y, beta = models.sparse_regression(jax.random.key(0), 5, 4, 4)
     np.testing.assert_allclose(beta, 0.5 * np.ones(4), rtol=1e-15)
     np.testing.assert_allclose(y, np.asarray(x) @ np.asarray(beta), rtol=1e-12)
+
+
+def test_gaussian_mixture_is_balanced_separated_and_keyed():
+    key = jax.random.key(3)
+    x, y, labels = models.gaussian_mixture(key, 103, 8, 4, separation=5.0, noise=0.1)
+    assert x.shape == (103, 8) and y.shape == (103, 4)
+    counts = np.bincount(np.asarray(labels), minlength=4)
+    assert counts.max() - counts.min() <= 1
+    np.testing.assert_array_equal(np.argmax(np.asarray(y), 1), np.asarray(labels))
+    # nearest-mean classification is exact at separation/noise = 50
+    assert np.all(np.argmax(np.asarray(x)[:, :4], 1) == np.asarray(labels))
+    again = models.gaussian_mixture(key, 103, 8, 4, separation=5.0, noise=0.1)[0]
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(again))
+    with pytest.raises(ValueError, match="classes"):
+        models.gaussian_mixture(key, 10, 3, 0)
+
+
+def test_teacher_student_labels_by_the_teacher():
+    teacher = models.mlp([5, 7, 1], bias=False)
+    params = teacher.init(jax.random.key(1))
+    x, y = models.teacher_student(jax.random.key(2), teacher.apply, params, 20, 5)
+    np.testing.assert_allclose(np.asarray(y), np.asarray(teacher.apply(params, x)), rtol=0, atol=0)
+    _, noisy = models.teacher_student(jax.random.key(2), teacher.apply, params, 20, 5, noise=0.5)
+    assert 0.1 < float(jnp.std(noisy - y)) < 1.5
+    with pytest.raises(ValueError, match="noise"):
+        models.teacher_student(jax.random.key(2), teacher.apply, params, 20, 5, noise=-1.0)
