@@ -39,3 +39,7 @@ from ._sgd_noise import simplex_etf_cosine as simplex_etf_cosine
 from ._ntk import du19_gram_infinite as du19_gram_infinite
 from ._ntk import du19_loss_bound as du19_loss_bound
 from ._ntk import linearized_gd_residuals as linearized_gd_residuals
+from ._untrained_cs import heckel20_dual_kernel as heckel20_dual_kernel
+from ._untrained_cs import heckel20_interpolant_floor as heckel20_interpolant_floor
+from ._untrained_cs import heckel20_linearized_limit as heckel20_linearized_limit
+from ._untrained_cs import remaining_movement as remaining_movement

@@ -19,3 +19,8 @@ from ._normalisation import deep_linear_conv as deep_linear_conv
 from ._normalisation import linear_bn_tanh as linear_bn_tanh
 from ._normalisation import dropout as dropout
 from ._digits import load_digits as load_digits
+from ._generators import circulant as circulant
+from ._generators import conv_generator as conv_generator
+from ._generators import deep_decoder as deep_decoder
+from ._generators import gaussian_kernel as gaussian_kernel
+from ._generators import upsample_linear as upsample_linear
