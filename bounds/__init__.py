@@ -39,3 +39,8 @@ from ._sgd_noise import simplex_etf_cosine as simplex_etf_cosine
 from ._ntk import du19_gram_infinite as du19_gram_infinite
 from ._ntk import du19_loss_bound as du19_loss_bound
 from ._ntk import linearized_gd_residuals as linearized_gd_residuals
+from ._soft_confusion import hard_confusion_matrix as hard_confusion_matrix
+from ._soft_confusion import hard_f1 as hard_f1
+from ._soft_confusion import tsoi22_heaviside_knots as tsoi22_heaviside_knots
+from ._soft_confusion import tsoi22_heaviside_reference as tsoi22_heaviside_reference
+from ._soft_confusion import tsoi22_heaviside_slopes as tsoi22_heaviside_slopes

@@ -17,3 +17,11 @@ from ._normalisation import deep_linear_conv as deep_linear_conv
 from ._normalisation import linear_bn_tanh as linear_bn_tanh
 from ._normalisation import dropout as dropout
 from ._digits import load_digits as load_digits
+from ._losses import accuracy_from_confusion as accuracy_from_confusion
+from ._losses import classifier_loss as classifier_loss
+from ._losses import f1_from_confusion as f1_from_confusion
+from ._losses import sigmoid_heaviside as sigmoid_heaviside
+from ._losses import soft_confusion_matrix as soft_confusion_matrix
+from ._losses import soft_metric_loss as soft_metric_loss
+from ._losses import tsoi22_heaviside as tsoi22_heaviside
+from ._imbalanced import digits_one_vs_rest as digits_one_vs_rest
