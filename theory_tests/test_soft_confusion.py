@@ -23,20 +23,28 @@ TAUS = tuple(k / 10 for k in range(1, 10))
 # library ---------------------------------------------------------------------------------------
 
 
+_GRID = np.linspace(0.0, 1.0, 1001)
+
+
+@jax.jit
+def _heaviside_and_slopes(p, tau, delta):
+    # one compile for every (τ, δ): both are traced
+    h = models.tsoi22_heaviside(p, tau, delta)
+    slopes = jax.vmap(jax.grad(models.tsoi22_heaviside), in_axes=(0, None, None))(p, tau, delta)
+    return h, slopes
+
+
 @given(tau=st.floats(0.02, 0.98), delta=st.floats(0.01, 0.49))
 def test_heaviside_matches_the_interpolant_of_its_knots(tau, delta):
-    p = np.linspace(0.0, 1.0, 1001)
-    h = np.asarray(models.tsoi22_heaviside(jnp.asarray(p), tau, delta))
-    np.testing.assert_allclose(h, bounds.tsoi22_heaviside_reference(p, tau, delta), rtol=0, atol=1e-12)
-    assert float(models.tsoi22_heaviside(0.0, tau, delta)) == 0.0
-    assert float(models.tsoi22_heaviside(tau, tau, delta)) == 0.5
-    assert abs(float(models.tsoi22_heaviside(1.0, tau, delta)) - 1.0) <= 1e-12
-    assert np.all(np.diff(h) > 0)
     knots, values = bounds.tsoi22_heaviside_knots(tau, delta)
-    np.testing.assert_allclose(np.asarray(models.tsoi22_heaviside(jnp.asarray(knots), tau, delta)), values, atol=1e-12)
+    points = np.concatenate([_GRID, knots, [tau]])
+    h, slopes = map(np.asarray, _heaviside_and_slopes(jnp.asarray(points), jnp.asarray(tau), jnp.asarray(delta)))
+    np.testing.assert_allclose(h, bounds.tsoi22_heaviside_reference(points, tau, delta), rtol=0, atol=1e-12)
+    assert h[0] == 0.0 and h[-1] == 0.5 and abs(h[_GRID.size - 1] - 1.0) <= 1e-12  # H(0), H(τ), H(1)
+    np.testing.assert_allclose(h[_GRID.size:-1], values, atol=1e-12)
+    assert np.all(np.diff(h[: _GRID.size]) > 0)
     # the derivative never vanishes (the paper's point against a saturating sigmoid)
-    slopes = jax.vmap(jax.grad(lambda q: models.tsoi22_heaviside(q, tau, delta)))(jnp.asarray(p[1:-1]))
-    assert float(jnp.min(slopes)) >= bounds.tsoi22_heaviside_slopes(tau, delta).min() * (1 - 1e-9) > 0
+    assert slopes.min() >= bounds.tsoi22_heaviside_slopes(tau, delta).min() * (1 - 1e-9) > 0
 
 
 def test_delta_zero_gives_flat_tails_and_the_sigmoid_saturates():
@@ -113,7 +121,7 @@ def test_default_passes_through_the_cli_with_a_gain_beyond_the_seed_margin(tmp_p
 
 
 def test_sigmoid_control_fails_on_exactness_not_on_f1(tmp_path):
-    code, record = _cli_record(tmp_path, "surrogate=sigmoid", "replicates=5", "steps=150", seed=1)
+    code, record = _cli_record(tmp_path, "surrogate=sigmoid", seed=1)
     assert code == 1 and record["outcome"] == FAIL, record["reason"]
     d = record["details"]
     assert d["hard_matrix_error"] > 1.0 and d["endpoint_error"] > 0.2
@@ -121,6 +129,7 @@ def test_sigmoid_control_fails_on_exactness_not_on_f1(tmp_path):
     assert "hard one" in record["reason"] and "H(0) = 0" in record["reason"]
 
 
+@pytest.mark.slow
 def test_quick_config_other_seed_passes():
     check = get_check("soft_confusion")
     result = check.run(make_config(check, {"replicates": 5, "steps": 150, "imbalance": 0.01}), jax.random.key(7))
