@@ -43,3 +43,8 @@ from ._untrained_cs import heckel20_dual_kernel as heckel20_dual_kernel
 from ._untrained_cs import heckel20_interpolant_floor as heckel20_interpolant_floor
 from ._untrained_cs import heckel20_linearized_limit as heckel20_linearized_limit
 from ._untrained_cs import remaining_movement as remaining_movement
+from ._soft_confusion import hard_confusion_matrix as hard_confusion_matrix
+from ._soft_confusion import hard_f1 as hard_f1
+from ._soft_confusion import tsoi22_heaviside_knots as tsoi22_heaviside_knots
+from ._soft_confusion import tsoi22_heaviside_reference as tsoi22_heaviside_reference
+from ._soft_confusion import tsoi22_heaviside_slopes as tsoi22_heaviside_slopes

@@ -24,3 +24,11 @@ from ._generators import conv_generator as conv_generator
 from ._generators import deep_decoder as deep_decoder
 from ._generators import gaussian_kernel as gaussian_kernel
 from ._generators import upsample_linear as upsample_linear
+from ._losses import accuracy_from_confusion as accuracy_from_confusion
+from ._losses import classifier_loss as classifier_loss
+from ._losses import f1_from_confusion as f1_from_confusion
+from ._losses import sigmoid_heaviside as sigmoid_heaviside
+from ._losses import soft_confusion_matrix as soft_confusion_matrix
+from ._losses import soft_metric_loss as soft_metric_loss
+from ._losses import tsoi22_heaviside as tsoi22_heaviside
+from ._imbalanced import digits_one_vs_rest as digits_one_vs_rest

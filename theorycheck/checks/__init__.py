@@ -15,3 +15,4 @@ from . import gradient_oscillation as gradient_oscillation
 from . import synflow_conservation as synflow_conservation
 from . import gd_global_convergence as gd_global_convergence
 from . import untrained_cs_recovery as untrained_cs_recovery
+from . import soft_confusion as soft_confusion
