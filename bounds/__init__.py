@@ -39,3 +39,9 @@ from ._sgd_noise import simplex_etf_cosine as simplex_etf_cosine
 from ._ntk import du19_gram_infinite as du19_gram_infinite
 from ._ntk import du19_loss_bound as du19_loss_bound
 from ._ntk import linearized_gd_residuals as linearized_gd_residuals
+from ._spline import WeightedSpline as WeightedSpline
+from ._spline import jin23_zeta as jin23_zeta
+from ._spline import weighted_natural_spline as weighted_natural_spline
+from ._spline import zeta_by_quadrature as zeta_by_quadrature
+from ._spline import jin23_kernel as jin23_kernel
+from ._spline import jin23_width_fluctuation as jin23_width_fluctuation

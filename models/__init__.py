@@ -17,3 +17,4 @@ from ._normalisation import deep_linear_conv as deep_linear_conv
 from ._normalisation import linear_bn_tanh as linear_bn_tanh
 from ._normalisation import dropout as dropout
 from ._digits import load_digits as load_digits
+from ._spline_net import shallow_relu_1d as shallow_relu_1d
