@@ -297,7 +297,7 @@ CHECK = register(
         plot=plot,
         negative_controls=({"init": "gaussian", "spline": "natural"},),
         needs_x64=True,
-        quick={"width": 1024, "steps": 20_000},
+        quick={"width": 512, "steps": 10_000},
         slow_corners=("steps=high", "width=high"),
         data_keys=("lr",),
         simulate=simulate,
