@@ -17,8 +17,8 @@ def shallow_relu_1d(
     b ~ U(−a_b, a_b)) or ``"gaussian"`` (w ~ N(0, a_w²), b ~ N(0, a_b²)), with a_w =
     ``weight_scale``, a_b = ``bias_scale``; a ~ N(0, 1). The initialisation is antisymmetric (the
     ASI trick used by Jin & Montúfar, arXiv:2006.07356): the second half of the units copies the
-    first half's (w, b) with negated a, so f(·, θ₀) ≡ 0 exactly (the two halves cancel term by
-    term) and the implicit bias is that of g − f₀ = g. The curvature penalty of this
+    first half's (w, b) with negated a, so f(·, θ₀) ≡ 0 (the two halves cancel term by term,
+    up to round-off) and the implicit bias is that of g − f₀ = g. The curvature penalty of this
     initialisation is :func:`bounds.jin23_zeta`.
 
     Params: ``{"w": (width,), "b": (width,), "a": (width,)}``; ``apply(params, x)`` takes ``x`` of

@@ -256,6 +256,7 @@ def plot(config: SplineImplicitBiasConfig, result: Result, path) -> None:
     ax.plot(a["grid"], 4.0 * a["width_sd"], "k:", label="4 sd of the width fluctuation")
     ax.axhline(result.tolerance, color="k", ls="--", lw=1, label="tolerance")
     ax.set_yscale("log")
+    ax.set_ylim(bottom=1e-6)
     ax.set_xlabel("x")
     ax.legend(fontsize=7)
     fig.savefig(path, dpi=110)
