@@ -48,3 +48,9 @@ from ._soft_confusion import hard_f1 as hard_f1
 from ._soft_confusion import tsoi22_heaviside_knots as tsoi22_heaviside_knots
 from ._soft_confusion import tsoi22_heaviside_reference as tsoi22_heaviside_reference
 from ._soft_confusion import tsoi22_heaviside_slopes as tsoi22_heaviside_slopes
+from ._spline import WeightedSpline as WeightedSpline
+from ._spline import jin23_zeta as jin23_zeta
+from ._spline import weighted_natural_spline as weighted_natural_spline
+from ._spline import zeta_by_quadrature as zeta_by_quadrature
+from ._spline import jin23_kernel as jin23_kernel
+from ._spline import jin23_width_fluctuation as jin23_width_fluctuation
