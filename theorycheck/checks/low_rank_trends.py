@@ -103,7 +103,8 @@ class LowRankTrendsConfig:
     batch_sizes: tuple = config_field((1, 16), low=1, high=64,
                                       help="B values of the B sweep (at μ = lr, λ = weight_decay): the smallest "
                                            "(<= 4) against every B >= 16, at equal numbers of steps")
-    seeds: int = config_field(2, low=2, high=6, help="seeds per setting (>= 2: the margin uses the across-seed SE)")
+    seeds: int = config_field(2, low=2, high=6, help="independent seeds per setting inside one run, drawn from the run's key (>= 2: the margin "
+                                                           "uses the across-seed SE)")
     steps: int = config_field(3000, low=3000, high=6000,
                               help="SGD steps T, the same for every setting (verified up to 6000; longer runs at "
                                    "B = 1, μ = 0.1 approach a noise-set steady state not studied here)")
