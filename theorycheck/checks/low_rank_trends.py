@@ -297,6 +297,38 @@ def plot(config: LowRankTrendsConfig, result: Result, path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def plot_sweep(rows, path) -> None:
+    """Rank against B, μ (one line per ``weight_decay``) and λ (one line per ``lr``) over a sweep's runs.
+
+    Each run already averages its ``seeds``; the markers are the mean over the sweep's seeds (and
+    the error bars their sd) of those per-run means, e.g. for
+    ``theorycheck sweep low_rank_trends --grid weight_decay=0,0.02,0.05 --seeds 3``.
+    """
+    fig, axes = figure(1, 3, figsize=(13, 3.6))
+    panels = (("batch", "batch_sizes", "weight_decay", "batch size B", "λ"),
+              ("lr", "lrs", "weight_decay", "learning rate μ", "λ"),
+              ("weight_decay", "weight_decays", "lr", "weight decay λ", "μ"))
+    for ax, (name, values_key, group_key, xlabel, symbol) in zip(axes[0], panels):
+        groups = {}
+        for r in rows:
+            key = (r["config"][group_key], tuple(r["config"][values_key]))
+            groups.setdefault(key, []).append(r["details"][f"{name}_mean_ranks"])
+        for (group, values), ranks in sorted(groups.items()):
+            ranks = np.asarray(ranks, float)
+            order = np.argsort(values)
+            ax.errorbar(np.asarray(values)[order], ranks.mean(0)[order], yerr=ranks.std(0)[order], marker="o",
+                        capsize=3, label=f"{symbol} = {group:g} ({len(ranks)} runs)")
+        if name == "batch":
+            ax.set_xscale("log", base=2)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(f"numerical rank, middle {WIDTH}×{WIDTH} layer")
+        ax.set_ylim(0, WIDTH + 2)
+        ax.legend(fontsize=7)
+    passed = sum(r["outcome"] == PASS for r in rows)
+    fig.suptitle(f"SGD + WD low-rank trends: {passed}/{len(rows)} runs pass", fontsize=10)
+    fig.savefig(path, dpi=110)
+
+
 CHECK = register(
     Check(
         name="low_rank_trends",
@@ -316,5 +348,6 @@ CHECK = register(
         data_keys=("lr", "weight_decay"),
         simulate=simulate,
         verdict=verdict,
+        plot_sweep=plot_sweep,
     )
 )
