@@ -186,13 +186,11 @@ def simulate(config: LowRankTrendsConfig, data, key):
         lrs = jnp.stack([data["lr"] if mu == "lr" else jnp.asarray(mu, data["lr"].dtype) for mu, _ in settings])
         lams = jnp.stack([data["weight_decay"] if lam == "weight_decay" else jnp.asarray(lam, data["weight_decay"].dtype)
                           for _, lam in settings])
-        n = len(settings)
         grid = jax.vmap(jax.vmap(lambda mu, lam, k: one(b, mu, lam, k), in_axes=(None, None, 0)), in_axes=(0, 0, None))
         result = grid(lrs, lams, seed_keys)  # (settings, seeds, ...)
         for name, value in result.items():
             out[f"b{b}_{name}"] = value
         out[f"b{b}_lrs"], out[f"b{b}_weight_decays"] = lrs, lams
-        del n
     return out
 
 
