@@ -53,3 +53,9 @@ from ._pruning import synaptic_saliency as synaptic_saliency
 from ._pruning import synflow_objective as synflow_objective
 from ._pruning import synflow_scores as synflow_scores
 from ._ntk import empirical_ntk as empirical_ntk
+from ._sphere import SphereNormalisationState as SphereNormalisationState
+from ._sphere import sphere_normalisation as sphere_normalisation
+from ._sphere import sphere_params as sphere_params
+from ._sphere import sphere_retract as sphere_retract
+from ._sphere import sphere_tangent as sphere_tangent
+from ._sphere import sphere_weights as sphere_weights

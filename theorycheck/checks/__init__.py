@@ -17,3 +17,4 @@ from . import gd_global_convergence as gd_global_convergence
 from . import untrained_cs_recovery as untrained_cs_recovery
 from . import soft_confusion as soft_confusion
 from . import spline_implicit_bias as spline_implicit_bias
+from . import low_rank_trends as low_rank_trends
