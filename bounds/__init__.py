@@ -39,3 +39,6 @@ from ._sgd_noise import simplex_etf_cosine as simplex_etf_cosine
 from ._ntk import du19_gram_infinite as du19_gram_infinite
 from ._ntk import du19_loss_bound as du19_loss_bound
 from ._ntk import linearized_gd_residuals as linearized_gd_residuals
+from ._confusion import independent_cosine_min_mean as independent_cosine_min_mean
+from ._confusion import linear_confusion_bias as linear_confusion_bias
+from ._confusion import sankararaman20_linear_confusion as sankararaman20_linear_confusion

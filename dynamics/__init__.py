@@ -53,3 +53,6 @@ from ._pruning import synaptic_saliency as synaptic_saliency
 from ._pruning import synflow_objective as synflow_objective
 from ._pruning import synflow_scores as synflow_scores
 from ._ntk import empirical_ntk as empirical_ntk
+from ._confusion import pairwise_cosine_statistics as pairwise_cosine_statistics
+from ._confusion import per_sample_gradient_cosines as per_sample_gradient_cosines
+from ._confusion import per_sample_gradients as per_sample_gradients
