@@ -142,6 +142,13 @@ def test_gradient_confusion_other_seeds(seed):
     assert _run(seed).outcome == PASS
 
 
+@pytest.mark.slow
+def test_gradient_confusion_paper_widths():
+    """THEORY.md §10's widths 16/64/256 at depths 4 and 8."""
+    result = _run(1, widths=(16, 64, 256))
+    assert result.outcome == PASS, result.reason
+
+
 def test_gradient_confusion_depth_one_control_fails_through_the_cli(tmp_path):
     assert main(["run", "gradient_confusion", "--out", str(tmp_path), "--no-plots",
                  "--set", "depths=1", "--set", "draws=64"]) == 1

@@ -16,8 +16,9 @@ gradient confusion … increasing the depth … has the opposite effect", and (e
 "increasing the number of parameters of linear models … leads to lower gradient confusion". The
 definition's exact form and the paper's figures could not be read through the search tool; the
 regime (depth ≥ 4, width 16), the setup and the linear closed form are THEORY.md's [D]/[V-num]
-(its ReLU table is reproduced below, bias-free: with zero-initialised biases the depth-1 trend is
-monotone too, so the table was bias-free).
+(its ReLU table is reproduced here bias-free, 8 draws: depth 1 −0.59/−0.62/−0.63, depth 4
+−0.80/−0.66/−0.56, depth 8 −0.90/−0.72/−0.55 at widths 16/64/256; with zero-initialised biases the
+depth-1 trend rises too, −0.80/−0.72/−0.67, so the table was bias-free).
 
 **Setup.** Everything at initialisation (the claims are about the initial geometry), measured by
 the observer :func:`dynamics.per_sample_gradient_cosines` (``vmap(grad)`` per-sample gradients of
@@ -54,8 +55,12 @@ inconclusive, with the draws that would decide it.
 width trend is reversed, min cosine −0.57/−0.59/−0.62 at widths 16/64/256 (seed 0; THEORY.md:
 −0.56/−0.63/−0.62), and the 16 → 256 comparison is significantly negative (t ≈ −3.1 to −4.5 over
 six seeds), so the width-trend claim fails. The reversal is small (−0.03 to −0.05) against a
-per-draw spread of ~0.07, so 16 draws decide it on only 3 seeds of 5 (the others are inconclusive
-with a remedy); 64 draws of depth-1 nets cost less than the default's 16 draws of depth 8.
+per-draw spread of ~0.07, so 16 draws decided it on only 3 seeds of 5 (the others inconclusive,
+with a remedy); 64 draws of depth-1 nets cost less than the default's 48 draws at depths 4 and 8.
+
+**Budget.** Defaults: widths 16/64/128, depths 4/8, 48 draws, float32 (cosines to ~1e-6 against
+effects of ~1e-2): measured t = 4.6 to 22 against a critical 2.55 (seed 0). THEORY.md's full table
+(widths 16/64/256, depths 1/2/4/8) is the sweep in the report / ``-m slow`` tests.
 """
 
 import dataclasses
@@ -321,7 +326,7 @@ def plot(config: GradientConfusionConfig, result: Result, path) -> None:
         ax.errorbar(widths[order], mean[i, order], yerr=se[i, order], fmt="o-", capsize=3, label=f"depth {depths[i]}")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("width")
-    ax.set_ylabel("min pairwise gradient cosine (higher = less confusion)")
+    ax.set_ylabel("min pairwise gradient cosine")
     ax.set_title(f"ReLU MLP at He init, n = {config.samples}: {result.outcome.upper()}", fontsize=9)
     ax.legend(fontsize=8)
     ax = axes[0, 1]
@@ -335,23 +340,33 @@ def plot(config: GradientConfusionConfig, result: Result, path) -> None:
 
 
 def plot_sweep(rows, path) -> None:
-    """Confusion against width, one line per depth, from a sweep over ``depths`` (and seeds)."""
-    fig, axes = figure(1, 1)
-    ax = axes[0, 0]
+    """The paper's figure from a sweep over ``depths`` (one depth per point) and seeds: the mean
+    minimum cosine against width, one line per depth, and against depth, one line per width."""
     series = {}
     for r in rows:
         if r["config"].get("model") != "relu" or "mean_min_cosine" not in (r.get("details") or {}):
             continue
         for depth, means in zip(r["config"]["depths"], r["details"]["mean_min_cosine"]):
             for width, value in zip(r["config"]["widths"], means):
-                series.setdefault(depth, {}).setdefault(width, []).append(value)
-    for depth in sorted(series):
-        ws = sorted(series[depth])
-        ax.plot(ws, [np.mean(series[depth][w]) for w in ws], "o-", label=f"depth {depth}")
+                series.setdefault((depth, width), []).append(value)
+    depths = sorted({d for d, _ in series})
+    widths = sorted({w for _, w in series})
+    fig, axes = figure(1, 2)
+    ax = axes[0, 0]
+    for depth in depths:
+        ws = [w for w in widths if (depth, w) in series]
+        ax.plot(ws, [np.mean(series[depth, w]) for w in ws], "o-", label=f"depth {depth}")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("width")
-    ax.set_ylabel("min pairwise gradient cosine (mean over draws and seeds)")
-    ax.set_title("gradient confusion at initialisation (Sankararaman et al.)", fontsize=9)
+    ax.set_ylabel("min pairwise gradient cosine")
+    ax.set_title("gradient confusion at He init (mean over draws and seeds)", fontsize=9)
+    ax.legend(fontsize=8)
+    ax = axes[0, 1]
+    for width in widths:
+        ds = [d for d in depths if (d, width) in series]
+        ax.plot(ds, [np.mean(series[d, width]) for d in ds], "s-", label=f"width {width}")
+    ax.set_xlabel("depth (hidden layers)")
+    ax.set_ylabel("min pairwise gradient cosine")
     ax.legend(fontsize=8)
     fig.savefig(path, dpi=110)
 
