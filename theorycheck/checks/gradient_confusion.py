@@ -52,14 +52,16 @@ some comparison significant in the *opposite* direction (a decided reversal). Ot
 inconclusive, with the draws that would decide it.
 
 **Negative control.** ``depths=1`` (outside the regime: one hidden layer), with ``draws=64``: the
-width trend is reversed, min cosine −0.57/−0.59/−0.62 at widths 16/64/256 (seed 0; THEORY.md:
-−0.56/−0.63/−0.62), and the 16 → 256 comparison is significantly negative (t ≈ −3.1 to −4.5 over
-six seeds), so the width-trend claim fails. The reversal is small (−0.03 to −0.05) against a
-per-draw spread of ~0.07, so 16 draws decided it on only 3 seeds of 5 (the others inconclusive,
-with a remedy); 64 draws of depth-1 nets cost less than the default's 48 draws at depths 4 and 8.
+width trend is reversed, min cosine −0.59/−0.61/−0.63 at widths 16/64/128 (seed 0; seeds 1, 2:
+−0.58/−0.61/−0.63, −0.57/−0.61/−0.62; THEORY.md at 16/64/256: −0.56/−0.63/−0.62), and the
+16 → 128 comparison is significantly negative (t = −3.3, −5.5, −7.5 against −2.18), so the
+width-trend claim fails. The reversal is small (−0.02 to −0.05) against a per-draw spread of
+~0.07, so 16 draws decided it on only 3 seeds of 5 (the others inconclusive, with a remedy); 64
+draws of depth-1 nets cost less than the default's 48 draws at depths 4 and 8.
 
 **Budget.** Defaults: widths 16/64/128, depths 4/8, 48 draws, float32 (cosines to ~1e-6 against
-effects of ~1e-2): measured t = 4.6 to 22 against a critical 2.55 (seed 0). THEORY.md's full table
+effects of ~1e-2): weakest t (width 64 → 128 at depth 4) 4.6, 4.4, 6.9 on seeds 0–2 against a
+critical 2.54; depth 4 → 8 at width 16: 6.0, 5.4, 5.2. THEORY.md's full table
 (widths 16/64/256, depths 1/2/4/8) is the sweep in the report / ``-m slow`` tests.
 """
 
