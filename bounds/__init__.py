@@ -54,3 +54,6 @@ from ._spline import weighted_natural_spline as weighted_natural_spline
 from ._spline import zeta_by_quadrature as zeta_by_quadrature
 from ._spline import jin23_kernel as jin23_kernel
 from ._spline import jin23_width_fluctuation as jin23_width_fluctuation
+from ._confusion import independent_cosine_min_mean as independent_cosine_min_mean
+from ._confusion import linear_confusion_bias as linear_confusion_bias
+from ._confusion import sankararaman20_linear_confusion as sankararaman20_linear_confusion

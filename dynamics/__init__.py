@@ -59,3 +59,6 @@ from ._sphere import sphere_params as sphere_params
 from ._sphere import sphere_retract as sphere_retract
 from ._sphere import sphere_tangent as sphere_tangent
 from ._sphere import sphere_weights as sphere_weights
+from ._confusion import pairwise_cosine_statistics as pairwise_cosine_statistics
+from ._confusion import per_sample_gradient_cosines as per_sample_gradient_cosines
+from ._confusion import per_sample_gradients as per_sample_gradients

@@ -18,3 +18,4 @@ from . import untrained_cs_recovery as untrained_cs_recovery
 from . import soft_confusion as soft_confusion
 from . import spline_implicit_bias as spline_implicit_bias
 from . import low_rank_trends as low_rank_trends
+from . import gradient_confusion as gradient_confusion
