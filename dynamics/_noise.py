@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from ._confusion import per_sample_gradients
 from ._observers import Observer
 
 
@@ -35,12 +36,10 @@ def per_sample_gradient_variance(loss_fn: Callable[[Any, Any], jax.Array], data)
     uniformly (without replacement), ``E_S‖∇L_S − ∇L‖² = (n − B)/(B(n − 1))·V``.
     """
 
-    def variance(params):
-        def one(sample):
-            batch = jax.tree.map(lambda a: a[None], sample)
-            return ravel_pytree(jax.grad(loss_fn)(params, batch))[0]
+    gradients = per_sample_gradients(loss_fn, data)
 
-        grads = jax.vmap(one)(data)
+    def variance(params):
+        grads = gradients(params)
         mean = jnp.mean(grads, axis=0, keepdims=True)
         return jnp.mean(jnp.sum((grads - mean) ** 2, axis=1))
 
