@@ -267,7 +267,7 @@ def plot(config: GdGlobalConvergenceConfig, result: Result, path) -> None:
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         ratio = np.max(a["losses"] / a["rate_bound"], axis=1)  # (widths, T+1): the worst replicate
     for i, (m, r) in enumerate(zip(a["widths"], ratio)):
-        ax.plot(steps, r, lw=1.0, color=f"C{i % 10}", ls="-" if m >= RATE_WIDTH else ":", label=f"m = {int(m)}")
+        ax.semilogy(steps, r, lw=1.0, color=f"C{i % 10}", ls="-" if m >= RATE_WIDTH else ":", label=f"m = {int(m)}")
     ax.axhline(1.0, color="k", lw=1)
     ax.set_xlabel("step k")
     ax.set_ylabel("max over replicates of L(k) / ((1 − ηλ₀/2)^k L(0))")
