@@ -82,7 +82,7 @@ RECIPES: list[Recipe] = [
     # ---------------------------------------------------------------- issue 10: wide networks
     Recipe("gd_global_convergence_width", "wide",
            "Gram concentration and drift against width (log-log), loss at T against the rate bound (Du et al.)",
-           check="gd_global_convergence", grid=("lr=0.1,0.2,0.4,0.8",), seeds=2,
+           check="gd_global_convergence", grid=("lr=0.2,0.4,0.8",), sets=("steps=800",), seeds=2,
            quick_grid=("lr=0.4",), quick_sets=("widths=16,32,64", "steps=10")),
     Recipe("synflow_layer_collapse", "wide",
            "surviving weights per layer against compression: SynFlow, magnitude, SNIP (Tanaka et al.)",
