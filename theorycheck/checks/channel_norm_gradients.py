@@ -179,6 +179,76 @@ def plot(config: ChannelNormGradientsConfig, result: Result, path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def _gradient_points(rows):
+    """``{(depth, channel_norm): {scale: [‖∇_{c₁}L‖ at init, one per seed]}}`` from sweep records
+    (``details["a_times_grad_at_init"]`` holds a·‖∇_{c₁}L‖ at a ∈ {1} ∪ kernel_scale·{0.5, 1, 2, 4})."""
+    points: dict = {}
+    for r in rows:
+        c = r["config"]
+        scales = [1.0] + [c["kernel_scale"] * f for f in SCALE_FACTORS]
+        values = r["details"].get("a_times_grad_at_init") or []
+        mine = points.setdefault((c["depth"], c["channel_norm"]), {})
+        for scale, value in zip(scales, values):
+            if value is not None and np.isfinite(value) and value > 0:
+                mine.setdefault(round(scale, 12), {})[r["seed"]] = value / scale
+    return {k: {s: list(v.values()) for s, v in sorted(m.items())} for k, m in points.items()}
+
+
+def plot_sweep(rows, path) -> None:
+    """Dai & Heckel's picture from ``theorycheck sweep channel_norm_gradients --grid depth=... --grid
+    kernel_scale=... --grid channel_norm=true,false``: ‖∇_{c₁}L‖ at initialisation against the kernel
+    scale a (one line per depth, solid with channel normalisation, dashed without; slopes −1 and
+    ≈ 2D − 1), against depth at a = 1, and the scalar chain's escape steps against depth."""
+    from matplotlib.ticker import NullFormatter
+
+    points = _gradient_points(rows)
+    depths = sorted({d for d, _ in points})
+    colours = {d: f"C{i % 10}" for i, d in enumerate(depths)}
+    fig, axes = figure(1, 3, figsize=(16, 4.4))
+    ax = axes[0, 0]
+    for (depth, cn), by_scale in sorted(points.items()):
+        scales = np.array(list(by_scale))
+        means = np.array([np.exp(np.mean(np.log(v))) for v in by_scale.values()])  # geometric mean over seeds
+        ax.loglog(scales, means, "o-" if cn else "s--", color=colours[depth], ms=4, mfc="none" if not cn else None,
+                  label=f"D = {depth}, {'CN' if cn else 'no CN'}")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("kernel scale a")
+    ax.set_ylabel("‖∇_{c₁}L‖ at initialisation")
+    ax.set_title("with CN: ∝ 1/a exactly; without: ∝ a^{2D−1}", fontsize=9)
+    ax.legend(fontsize=6, ncol=2)
+    ax = axes[0, 1]
+    for cn, style in ((True, "o-"), (False, "s--")):
+        have = [d for d in depths if (d, cn) in points and 1.0 in points[(d, cn)]]
+        if not have:
+            continue
+        values = [points[(d, cn)][1.0] for d in have]
+        for d, v in zip(have, values):
+            ax.semilogy([d] * len(v), v, ".", color="k" if cn else "C3", alpha=0.4)
+        ax.semilogy(have, [np.exp(np.mean(np.log(v))) for v in values], style, color="k" if cn else "C3",
+                    label="channel normalisation" if cn else "no normalisation")
+    ax.set_xlabel("depth D")
+    ax.set_ylabel("‖∇_{c₁}L‖ at a = 1 (dots: seeds)")
+    ax.set_title("gradient norm against depth", fontsize=9)
+    ax.legend(fontsize=8)
+    ax = axes[0, 2]
+    chains = [r["details"] for r in rows if r["details"].get("chain_steps_measured")]
+    for i, d in enumerate(chains):
+        label = dict(label="GD steps to loss ≤ 1e-3 (each lr, seed)") if i == 0 else {}
+        ax.semilogy(d["chain_depths"], d["chain_steps_measured"], "o", color="C0", alpha=0.5, **label)
+    for lr in sorted({r["config"]["lr"] for r in rows}):
+        one = next(r["details"] for r in rows if r["config"]["lr"] == lr)
+        ax.semilogy(one["chain_depths"], one["chain_steps_predicted"], "k:", lw=1)
+    ax.plot([], [], "k:", label="k* = w₀^{2−D}/((D−2)η)")
+    ax.set_xlabel("depth D (scalar chain, no normalisation)")
+    ax.set_ylabel("steps")
+    ax.set_title("escape time grows geometrically in depth", fontsize=9)
+    ax.legend(fontsize=7)
+    passed = sum(r["outcome"] == "pass" for r in rows)
+    fig.suptitle(f"channel_norm_gradients sweep: {passed}/{len(rows)} runs pass "
+                 "(CN = false is the negative control)", fontsize=10)
+    fig.savefig(path, dpi=110)
+
+
 CHECK = register(
     Check(
         name="channel_norm_gradients",
@@ -194,5 +264,6 @@ CHECK = register(
         data_keys=("kernel_scale", "lr"),
         simulate=simulate,
         verdict=verdict,
+        plot_sweep=plot_sweep,
     )
 )

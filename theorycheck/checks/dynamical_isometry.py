@@ -52,6 +52,7 @@ Fuss–Catalan moments hold within their derived band (``details["fuss_catalan_h
 """
 
 import dataclasses
+import functools
 import math
 
 import jax
@@ -194,6 +195,77 @@ def plot(config: DynamicalIsometryConfig, result: Result, path) -> None:
     fig.savefig(path, dpi=110)
 
 
+@functools.lru_cache(maxsize=16)
+def _initial_networks(width: int, depth: int, init: str, replicas: int):
+    net = models.deep_linear(width, depth, init=init)
+    return jax.jit(lambda key: jax.lax.map(net.init, jax.random.split(key, replicas)))
+
+
+def initial_singular_values(config: DynamicalIsometryConfig, seed: int) -> np.ndarray:
+    """The (replicas, N) Jacobian singular values at initialisation of the run ``(config, seed)``:
+    the networks ``simulate`` draws from ``jax.random.key(seed)`` (the same key splits), without
+    the GD run or the Fisher; the Jacobian of x ↦ xW₁⋯W_L is (W₁⋯W_L)ᵀ. For figures drawn from
+    sweep records, which keep scalars, not arrays; equal to the simulator's record 0 (tested)."""
+    with jax.enable_x64(True):
+        _, _, key_nets, _ = jax.random.split(jax.random.key(int(seed)), 4)
+        params = _initial_networks(config.width, config.depth, config.init, config.replicas)(key_nets)
+        weights = [np.asarray(w) for w in params]  # each (replicas, N, N)
+    products = weights[0]
+    for w in weights[1:]:
+        products = products @ w
+    return np.linalg.svd(products, compute_uv=False)
+
+
+def _record_spectrum(row, fields) -> np.ndarray:
+    """A sweep record's initial singular values: its arrays where the store kept them, else
+    recomputed from its config and seed."""
+    arrays = row.get("arrays") or {}
+    if "singular_values" in arrays:
+        return np.asarray(arrays["singular_values"])[0]
+    config = DynamicalIsometryConfig(**{k: v for k, v in row["config"].items() if k in fields})
+    return initial_singular_values(config, row["seed"])
+
+
+def plot_sweep(rows, path) -> None:
+    """Pennington et al.'s picture from ``theorycheck sweep dynamical_isometry --grid depth=...
+    --grid init=orthogonal,gaussian``: the density of squared Jacobian singular values s² at
+    initialisation (a histogram of log₁₀ s²), one curve per depth, one panel per init; orthogonal nets stay
+    a spike at 1 at every depth while Gaussian ones spread (E s² = 1, E s⁴ = L + 1).
+
+    Sweep records keep scalars, so the spectra are recomputed from each record's config and seed
+    by :func:`initial_singular_values` (the initial networks only: no GD, no Fisher)."""
+    inits = [i for i in ("orthogonal", "gaussian") if any(r["config"]["init"] == i for r in rows)]
+    fig, axes = figure(1, len(inits), figsize=(6.4 * len(inits), 4.2))
+    fields = {f.name for f in dataclasses.fields(DynamicalIsometryConfig)}
+    depths = sorted({r["config"]["depth"] for r in rows})
+    colours = {d: f"C{i % 10}" for i, d in enumerate(depths)}
+    edges = np.arange(-8.05, 3.1, 0.1)  # log10 s², 1 at a bin centre
+    for ax, init in zip(axes[0], inits):
+        top = 0.0
+        for depth in depths:
+            mine = [r for r in rows if r["config"]["init"] == init and r["config"]["depth"] == depth]
+            if not mine:
+                continue
+            s2 = np.concatenate([_record_spectrum(r, fields).ravel() ** 2 for r in mine])
+            density, _ = np.histogram(np.clip(np.log10(s2), edges[0], edges[-1]), bins=edges, density=True)
+            m2 = float(np.mean(s2**2))
+            top = max(top, float(density[1:].max()))  # the first bin gathers the underflow (drawn, cut)
+            ax.stairs(density, 10.0**edges, color=colours[depth], lw=1.4,
+                      label=f"L = {depth}: E s² = {np.mean(s2):.3f}, E s⁴ = {m2:.3g}"
+                            + (f" (FC {bounds.fuss_catalan_moment(depth, 2):g})" if init == "gaussian" else ""))
+        ax.set_xscale("log")
+        ax.set_ylim(0.0, 1.15 * top)
+        ax.axvline(1.0, color="k", ls=":", lw=1)
+        ax.set_xlabel("squared Jacobian singular value s² (the first bin: all below 1e-8, cut at the top)")
+        ax.set_ylabel("density of log₁₀ s²")
+        passed = sum(r["outcome"] == "pass" for r in rows if r["config"]["init"] == init)
+        total = sum(r["config"]["init"] == init for r in rows)
+        ax.set_title(f"{init} init, N = {rows[0]['config']['width']}: {passed}/{total} pass the isometry claim"
+                     + (" (negative control)" if init == "gaussian" else ""), fontsize=9)
+        ax.legend(fontsize=7)
+    fig.savefig(path, dpi=110)
+
+
 CHECK = register(
     Check(
         name="dynamical_isometry",
@@ -211,5 +283,6 @@ CHECK = register(
         data_keys=("lr",),
         simulate=simulate,
         verdict=verdict,
+        plot_sweep=plot_sweep,
     )
 )

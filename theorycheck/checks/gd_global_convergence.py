@@ -245,27 +245,93 @@ def verdict(config: GdGlobalConvergenceConfig, data, arrays) -> Result:
 
 
 def plot(config: GdGlobalConvergenceConfig, result: Result, path) -> None:
+    """The loss of every run, normalised by L(0), against the rate bound (1 − ηλ₀/2)^k (the same
+    curve for every run after normalising); the verdict's ratio L(k)/bound(k), which must stay
+    ≤ 1 for m ≥ 1024; and the log-log width scalings with their fitted slopes."""
     a = result.arrays
-    fig, axes = figure(1, 2)
+    fig, axes = figure(1, 3, figsize=(18, 4.4))
     ax = axes[0, 0]
     steps = np.arange(a["losses"].shape[2])
-    for m, loss in zip(a["widths"], a["losses"]):
-        ax.semilogy(steps, loss[0], lw=1.2, label=f"m = {int(m)}")
-    ax.semilogy(steps, a["rate_bound"][-1, 0], "k--", lw=1, label="(1 − ηλ₀/2)^k L(0)")
+    for i, (m, loss) in enumerate(zip(a["widths"], a["losses"])):
+        for j, run in enumerate(loss):
+            ax.semilogy(steps, run / run[0], lw=1.0, color=f"C{i % 10}", alpha=0.7,
+                        label=f"m = {int(m)}" if j == 0 else None)
+    bound = a["rate_bound"][-1, 0]
+    ax.semilogy(steps, bound / bound[0], "k--", lw=1.2, label="(1 − ηλ₀/2)^k")
     ax.set_xlabel("step k")
-    ax.set_ylabel("loss ½‖u − y‖²")
-    ax.set_title(f"GD on wide two-layer ReLU nets: {result.outcome.upper()}")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("L(k)/L(0)  (all replicates)")
+    ax.set_title(f"GD on wide two-layer ReLU nets (η = {config.lr:g}, λ₀ = {result.details['lambda0']:.3g}): "
+                 f"{result.outcome.upper()}", fontsize=9)
+    ax.legend(fontsize=7)
     ax = axes[0, 1]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        ratio = np.max(a["losses"] / a["rate_bound"], axis=1)  # (widths, T+1): the worst replicate
+    for i, (m, r) in enumerate(zip(a["widths"], ratio)):
+        ax.semilogy(steps, r, lw=1.0, color=f"C{i % 10}", ls="-" if m >= RATE_WIDTH else ":", label=f"m = {int(m)}")
+    ax.axhline(1.0, color="k", lw=1)
+    ax.set_xlabel("step k")
+    ax.set_ylabel("max over replicates of L(k) / ((1 − ηλ₀/2)^k L(0))")
+    ax.set_title(f"rate bound: ≤ 1 + {RATE_SLACK:g} claimed for m ≥ {RATE_WIDTH} (dotted: below)", fontsize=9)
+    ax.legend(fontsize=7)
+    ax = axes[0, 2]
     for name, marker in (("gram_concentration", "o"), ("gram_drift", "s"), ("weight_movement", "^"),
                          ("linearization_deviation", "v")):
         ax.loglog(a["widths"], a[name], marker + "-", label=f"{name.replace('_', ' ')} "
                   f"(slope {result.details['slope_' + name]:.2f})")
     ax.loglog(a["widths"], a["gram_drift"][0] * (a["widths"] / a["widths"][0]) ** -0.5, "k:", label="m^(−1/2)")
     ax.set_xlabel("width m")
+    ax.set_title("‖H(0) − H∞‖₂, ‖H(T) − H(0)‖₂, max_r‖w_r(T) − w_r(0)‖ (replicate means)", fontsize=9)
     ax.legend(fontsize=7)
     fig.savefig(path, dpi=110)
 
+
+def plot_sweep(rows, path) -> None:
+    """From ``theorycheck sweep gd_global_convergence --grid lr=... --seeds S``: the Gram
+    concentration ‖H(0) − H∞‖₂ and drift ‖H(T) − H(0)‖₂ against width (log-log, one line per run,
+    the slope band's m^(−1/2) reference), and the loss reached at the largest width, L(T)/L(0),
+    against η beside the rate bound (1 − ηλ₀/2)^T of the same run."""
+    fig, axes = figure(1, 3, figsize=(18, 4.4))
+    lrs = sorted({r["config"]["lr"] for r in rows})
+    colours = {lr: f"C{i % 10}" for i, lr in enumerate(lrs)}
+    for ax, name, title in ((axes[0, 0], "gram_concentration", "‖H(0) − H∞‖₂"),
+                            (axes[0, 1], "gram_drift", "‖H(T) − H(0)‖₂")):
+        shown = set()
+        for r in rows:
+            values = r["details"].get(name)
+            if not values or any(v is None for v in values):
+                continue
+            widths = np.sort(np.asarray(r["config"]["widths"], dtype=float))
+            lr = r["config"]["lr"]
+            ax.loglog(widths, values, "o-", ms=3, lw=1, alpha=0.7, color=colours[lr],
+                      label=None if lr in shown else f"η = {lr:g}")
+            shown.add(lr)
+            reference = (widths, values[0] * (widths / widths[0]) ** -0.5)
+        if shown:
+            ax.loglog(*reference, "k:", lw=1.2, label="m^(−1/2)")
+        slopes = [r["details"].get(f"slope_{name}") for r in rows]
+        slopes = [v for v in slopes if v is not None]
+        ax.set_xlabel("width m")
+        ax.set_ylabel(f"{title} (mean over replicates)")
+        ax.set_title(f"{title}: fitted slopes {min(slopes):.2f} … {max(slopes):.2f} (band {list(SLOPE_BAND)})"
+                     if slopes else title, fontsize=9)
+        ax.legend(fontsize=7)
+    ax = axes[0, 2]
+    for r in rows:
+        d = r["details"]
+        final = d.get("final_loss_ratio_per_width") or [None]
+        if final[-1] is None or d.get("bound_at_T") is None:
+            continue
+        colour = colours[r["config"]["lr"]]
+        ax.semilogy(r["config"]["lr"], final[-1], "o", color=colour, alpha=0.7)
+        ax.semilogy(r["config"]["lr"], max(d["bound_at_T"], 1e-300), "_", color="k", ms=14)
+    ax.plot([], [], "ko", label="L(T)/L(0), largest width (worst replicate)")
+    ax.plot([], [], "k_", ms=14, label="(1 − ηλ₀/2)^T")
+    ax.set_xlabel("step size η")
+    ax.set_ylabel("loss ratio at step T")
+    passed = sum(r["outcome"] == "pass" for r in rows)
+    ax.set_title(f"rate bound at T: {passed}/{len(rows)} runs pass", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.savefig(path, dpi=110)
 
 CHECK = register(
     Check(
@@ -283,5 +349,6 @@ CHECK = register(
         data_keys=("lr",),
         simulate=simulate,
         verdict=verdict,
+        plot_sweep=plot_sweep,
     )
 )

@@ -263,6 +263,62 @@ def plot(config: LowRankBoundConfig, result: Result, path) -> None:
     fig.savefig(path, dpi=110)
 
 
+SWEPT_FOR_RANK = ("batch_size", "weight_decay", "lr", "width", "depth", "steps")
+
+
+def _diverged(row) -> bool:
+    return bool(row["details"].get("diverged")) or "diverged" in row["reason"]
+
+
+def plot_sweep(rows, path) -> None:
+    """Galanti et al.'s trends from a grid, e.g. ``theorycheck sweep low_rank_bound --grid
+    weight_decay=0,0.04,0.05,0.06 --grid lr=0.09,0.1,0.12 --seeds 3``: the numerical rank of
+    W_T (singular values of W/‖W‖_F above 1e-3) of each hidden-to-hidden layer, and its effective
+    rank, against every key that the grid varies (one panel each; one line per value of the other
+    varied keys, mean over seeds, dots per seed), with the initial rank for reference."""
+    varied = [k for k in SWEPT_FOR_RANK if len({r["config"][k] for r in rows}) > 1] or ["weight_decay"]
+    fig, axes = figure(1, len(varied), figsize=(6.4 * len(varied), 4.4))
+    for ax, key in zip(axes[0], varied):
+        others = [k for k in varied if k != key]
+        groups: dict = {}
+        for r in rows:
+            groups.setdefault(tuple(r["config"][k] for k in others), []).append(r)
+        for i, (label, all_members) in enumerate(sorted(groups.items())):
+            members = [r for r in all_members if not _diverged(r)]
+            for r in all_members:
+                if _diverged(r):
+                    ax.plot(r["config"][key], 0, "x", color="r", ms=8)
+            if not members:
+                continue
+            xs = sorted({r["config"][key] for r in members})
+            hidden = range(1, members[0]["config"]["depth"] - 1)
+            for layer, style in zip(hidden, ("o-", "s--", "^-.")):
+                ranks = [[r["details"].get(f"layer{layer}_rank_T") for r in members if r["config"][key] == x] for x in xs]
+                ranks = [[v for v in rs if v is not None] for rs in ranks]
+                for x, rs in zip(xs, ranks):
+                    ax.plot([x] * len(rs), rs, ".", color=f"C{i % 10}", alpha=0.35)
+                name = ", ".join(f"{k} = {v:g}" for k, v in zip(others, label))
+                ax.plot(xs, [np.mean(rs) if rs else np.nan for rs in ranks], style, color=f"C{i % 10}",
+                        label=f"layer {layer} rank" + (f" ({name})" if name else ""))
+                effective = [np.mean([r["details"][f"layer{layer}_effective_rank_T"] for r in members
+                                      if r["config"][key] == x and f"layer{layer}_effective_rank_T" in r["details"]]
+                                     or [np.nan]) for x in xs]
+                ax.plot(xs, effective, ":", color=f"C{i % 10}", lw=1)
+        initial = [r["details"].get("layer1_rank_init") for r in rows if r["details"].get("layer1_rank_init")]
+        if initial:
+            ax.axhline(np.mean(initial), color="k", lw=0.6, label="layer 1 rank at initialisation")
+        ax.plot([], [], "k:", lw=1, label="effective rank (dotted)")
+        ax.plot([], [], "rx", label="diverged (rank not meaningful)")
+        ax.set_xlabel({"batch_size": "batch size B", "weight_decay": "weight decay λ (paper's)",
+                       "lr": "learning rate μ"}.get(key, key))
+        ax.set_ylabel("rank of W_T (numerical: σ/‖W‖_F > 1e-3)")
+        ax.legend(fontsize=6)
+    passed = sum(r["outcome"] == "pass" for r in rows)
+    fig.suptitle(f"low_rank_bound sweep: {passed}/{len(rows)} runs pass (weight_decay = 0 is the negative control)",
+                 fontsize=9)
+    fig.savefig(path, dpi=110)
+
+
 CHECK = register(
     Check(
         name="low_rank_bound",
@@ -278,5 +334,6 @@ CHECK = register(
         data_keys=("lr", "weight_decay"),
         simulate=simulate,
         verdict=verdict,
+        plot_sweep=plot_sweep,
     )
 )

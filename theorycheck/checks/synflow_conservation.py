@@ -269,6 +269,47 @@ def plot(config: SynflowConservationConfig, result: Result, path) -> None:
     fig.savefig(path, dpi=110)
 
 
+PRUNERS = (("synflow", "SynFlow (iterative)"), ("magnitude", "magnitude (single shot)"), ("snip", "SNIP (single shot)"))
+
+
+def plot_sweep(rows, path) -> None:
+    """Tanaka et al.'s layer-collapse picture from ``theorycheck sweep synflow_conservation --grid
+    compression=lin:0.5:3.5:7``: the fraction of each layer's weights that survive against the
+    compression, one panel per pruner (one line per layer, mean over seeds; a line that drops to
+    the floor is a collapsed layer), and the number of collapsed layers per pruner."""
+    fig, axes = figure(1, 4, figsize=(21, 4.4))
+    config = rows[0]["config"]
+    widths = (INPUT_DIM,) + (config["width"],) * (config["depth"] - 1) + (CLASSES,)
+    sizes = np.array([a * b for a, b in zip(widths[:-1], widths[1:])], dtype=float)
+    compressions = sorted({r["config"]["compression"] for r in rows})
+    floor = 0.5 / sizes.max()
+    for ax, (name, title) in zip(axes[0], PRUNERS):
+        kept = np.array([[np.mean([r["details"][f"kept_per_layer_{name}"][l] for r in rows
+                                   if r["config"]["compression"] == c]) for c in compressions]
+                         for l in range(len(sizes))]) / sizes[:, None]
+        for l, fraction in enumerate(kept):
+            ax.semilogy(compressions, np.maximum(fraction, floor), "o-", ms=3,
+                        label=f"layer {l} ({widths[l]}×{widths[l + 1]})")
+        ax.semilogy(compressions, 10.0 ** -np.asarray(compressions), "k:", lw=1, label="overall density 10^−c")
+        ax.axhline(floor, color="r", lw=0.6)
+        ax.set_xlabel("compression c (density 10^−c)")
+        ax.set_ylabel("fraction of the layer kept (floor: 0 kept)")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=6)
+    ax = axes[0, 3]
+    for (name, title), marker in zip(PRUNERS, "os^"):
+        empty = [np.mean([sum(k == 0 for k in r["details"][f"kept_per_layer_{name}"]) for r in rows
+                          if r["config"]["compression"] == c]) for c in compressions]
+        ax.plot(compressions, empty, marker + "-", label=title)
+    ax.set_xlabel("compression c")
+    ax.set_ylabel("emptied layers (mean over seeds)")
+    passed = sum(r["outcome"] == "pass" for r in rows)
+    ax.set_title(f"layer collapse (depth {config['depth']}, width {config['width']}, "
+                 f"{config['rounds']} SynFlow rounds): {passed}/{len(rows)} pass", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.savefig(path, dpi=110)
+
+
 CHECK = register(
     Check(
         name="synflow_conservation",
@@ -284,5 +325,6 @@ CHECK = register(
         data_keys=("compression",),
         simulate=simulate,
         verdict=verdict,
+        plot_sweep=plot_sweep,
     )
 )

@@ -1,0 +1,64 @@
+"""The figure recipes (``scripts/figures.py``) and the checks' sweep figures draw from real records."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from theorycheck._check import get_check, make_config
+from theorycheck.checks import dynamical_isometry
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _run_script(script, args, check=True):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", script), *args],
+                          env=env, check=check, capture_output=True, text=True, cwd=ROOT)
+
+
+def test_recomputed_spectra_are_the_simulators_initial_record():
+    """The sweep figure recomputes the initial singular values from (config, seed): they must be
+    the networks the check itself simulated (the same key splits), not fresh draws. (Gaussian
+    init: its spectrum differs between seeds, so a wrong key would show.)"""
+    check = get_check("dynamical_isometry")
+    config = make_config(check, {"width": 8, "depth": 3, "replicas": 2, "init": "gaussian"})
+    spectra = []
+    for seed in (0, 7):
+        result = check.run(config, jax.random.key(seed))
+        spectra.append(dynamical_isometry.initial_singular_values(config, seed))
+        np.testing.assert_allclose(spectra[-1], result.arrays["singular_values"][0], rtol=1e-12, atol=1e-14)
+    assert np.max(np.abs(spectra[0] - spectra[1])) > 1e-3
+
+
+def test_figures_lists_every_family_and_rejects_unknown_names():
+    listed = _run_script("figures.py", ["--list"]).stdout
+    for family in ("square_loss", "normalisation", "wide"):
+        assert f"[{family}]" in listed
+    assert "theorycheck sweep synflow_conservation --grid compression=lin:0.5:3.5:7" in listed
+    assert "scripts/neural_collapse_digits.py" in listed
+    done = _run_script("figures.py", ["--recipe", "nope", "--list"], check=False)
+    assert done.returncode == 2 and "unknown recipe" in done.stderr
+
+
+@pytest.mark.slow  # ~10 s (compiles)
+def test_figures_quick_recipe_draws_its_sweep_figure(tmp_path):
+    _run_script("figures.py", ["--recipe", "synflow_layer_collapse", "--quick", "--out", str(tmp_path)])
+    (record,) = json.loads((tmp_path / "figures.json").read_text())
+    assert record["ok"] and record["exit_code"] in (0, 1, 3) and record["quick"]
+    assert record["pngs"] == [str(tmp_path / "synflow_layer_collapse-quick" / "synflow_conservation_sweep.png")]
+    rows = json.loads((tmp_path / "synflow_layer_collapse-quick" / "results.json").read_text())["rows"]
+    assert sorted(r["compression"] for r in rows) == [0.5, 1.0]
+
+
+@pytest.mark.slow  # every family's quick grid: a few minutes
+def test_every_quick_recipe_draws_a_figure(tmp_path):
+    _run_script("figures.py", ["--quick", "--out", str(tmp_path)])
+    records = json.loads((tmp_path / "figures.json").read_text())
+    assert len(records) >= 7 and all(r["ok"] for r in records), [r for r in records if not r["ok"]]
+    summary = json.loads((tmp_path / "neural_collapse_digits-quick" / "neural_collapse_digits.json").read_text())
+    assert summary["end"]["nc1"] < summary["start"]["nc1"]
