@@ -39,3 +39,12 @@ from ._sgd_noise import simplex_etf_cosine as simplex_etf_cosine
 from ._ntk import du19_gram_infinite as du19_gram_infinite
 from ._ntk import du19_loss_bound as du19_loss_bound
 from ._ntk import linearized_gd_residuals as linearized_gd_residuals
+from ._norm_bounds import circular_conv_operator as circular_conv_operator
+from ._norm_bounds import conv_operator_frobenius_norm as conv_operator_frobenius_norm
+from ._norm_bounds import galanti23_stationarity_distance as galanti23_stationarity_distance
+from ._norm_bounds import galanti23_stationarity_from_step as galanti23_stationarity_from_step
+from ._norm_bounds import golowich18_rademacher_bound as golowich18_rademacher_bound
+from ._norm_bounds import hoeffding_deviation as hoeffding_deviation
+from ._norm_bounds import square_loss_gap_bound as square_loss_gap_bound
+from ._norm_bounds import SquareLossBound as SquareLossBound
+from ._norm_bounds import zero_padded_conv_operator as zero_padded_conv_operator

@@ -17,3 +17,5 @@ from ._normalisation import deep_linear_conv as deep_linear_conv
 from ._normalisation import linear_bn_tanh as linear_bn_tanh
 from ._normalisation import dropout as dropout
 from ._digits import load_digits as load_digits
+from ._conv import conv2d as conv2d
+from ._conv import conv_net as conv_net

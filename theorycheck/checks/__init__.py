@@ -14,3 +14,4 @@ from . import neural_collapse as neural_collapse
 from . import gradient_oscillation as gradient_oscillation
 from . import synflow_conservation as synflow_conservation
 from . import gd_global_convergence as gd_global_convergence
+from . import norm_bounds as norm_bounds
