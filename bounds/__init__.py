@@ -57,3 +57,12 @@ from ._spline import jin23_width_fluctuation as jin23_width_fluctuation
 from ._confusion import independent_cosine_min_mean as independent_cosine_min_mean
 from ._confusion import linear_confusion_bias as linear_confusion_bias
 from ._confusion import sankararaman20_linear_confusion as sankararaman20_linear_confusion
+from ._norm_bounds import circular_conv_operator as circular_conv_operator
+from ._norm_bounds import conv_operator_frobenius_norm as conv_operator_frobenius_norm
+from ._norm_bounds import galanti23_stationarity_distance as galanti23_stationarity_distance
+from ._norm_bounds import galanti23_stationarity_from_step as galanti23_stationarity_from_step
+from ._norm_bounds import golowich18_rademacher_bound as golowich18_rademacher_bound
+from ._norm_bounds import hoeffding_deviation as hoeffding_deviation
+from ._norm_bounds import square_loss_gap_bound as square_loss_gap_bound
+from ._norm_bounds import SquareLossBound as SquareLossBound
+from ._norm_bounds import zero_padded_conv_operator as zero_padded_conv_operator

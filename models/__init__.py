@@ -33,3 +33,5 @@ from ._losses import soft_metric_loss as soft_metric_loss
 from ._losses import tsoi22_heaviside as tsoi22_heaviside
 from ._imbalanced import digits_one_vs_rest as digits_one_vs_rest
 from ._spline_net import shallow_relu_1d as shallow_relu_1d
+from ._conv import conv2d as conv2d
+from ._conv import conv_net as conv_net

@@ -19,3 +19,4 @@ from . import soft_confusion as soft_confusion
 from . import spline_implicit_bias as spline_implicit_bias
 from . import low_rank_trends as low_rank_trends
 from . import gradient_confusion as gradient_confusion
+from . import norm_bounds as norm_bounds
