@@ -69,6 +69,15 @@ RECIPES: list[Recipe] = [
     Recipe("neural_collapse_digits", "square_loss",
            "NC1–NC4 of a ReLU MLP on digits under MSE + WD, decreasing past interpolation (issue 8)",
            script="neural_collapse_digits.py"),
+    Recipe("low_rank_trends", "square_loss",
+           "numerical rank of the middle layer on digits against B, λ and μ, with and without weight decay "
+           "(Galanti et al.)",
+           check="low_rank_trends", grid=("weight_decay=0,0.05",), sets=("batch_sizes=1,4,16,64",), seeds=3,
+           quick_grid=("weight_decay=0.05",), quick_sets=("batch_sizes=1,16",)),
+    Recipe("norm_bounds_table", "square_loss",
+           "Rademacher (norm) bound beside the generalisation gap, MLP and circular conv net on digits (Xu et al.)",
+           check="norm_bounds", grid=("init_scale=0.5,1.0,1.5",), seeds=2,
+           quick_grid=("init_scale=1.0",), quick_sets=("steps=100", "samples=128")),
     # ---------------------------------------------------------------- issue 9: normalisation
     Recipe("channel_norm_gradients", "normalisation",
            "‖∇_{c₁}L‖ against kernel scale and depth, with and without channel normalisation (Dai & Heckel)",
@@ -79,6 +88,12 @@ RECIPES: list[Recipe] = [
            "Jacobian singular-value densities against depth, orthogonal against Gaussian (Pennington et al.)",
            check="dynamical_isometry", grid=("depth=1,2,4,8,16", "init=orthogonal,gaussian"), sets=("width=128",),
            quick_grid=("depth=1,2", "init=orthogonal,gaussian"), quick_sets=("width=8", "replicas=1")),
+    Recipe("untrained_cs_recovery", "normalisation",
+           "recovery error against the number of measurements, smooth signal against white noise "
+           "(Heckel & Soltanolkotabi)",
+           check="untrained_cs_recovery",
+           grid=("measurements_factor=1,2,3,4,6,8,12,16", "signal=smooth,noise"),
+           quick_grid=("measurements_factor=2,8", "signal=smooth,noise"), quick_sets=("width=256", "steps=1000")),
     # ---------------------------------------------------------------- issue 10: wide networks
     Recipe("gd_global_convergence_width", "wide",
            "Gram concentration and drift against width (log-log), loss at T against the rate bound (Du et al.)",
@@ -88,6 +103,19 @@ RECIPES: list[Recipe] = [
            "surviving weights per layer against compression: SynFlow, magnitude, SNIP (Tanaka et al.)",
            check="synflow_conservation", grid=("compression=lin:0.5:3.5:7",),
            quick_grid=("compression=0.5,1",), quick_sets=("depth=3", "width=16", "rounds=10")),
+    Recipe("spline_implicit_bias", "wide",
+           "sup distance of the trained net to the natural and the (1+x²)²-weighted spline against width "
+           "(Jin & Montúfar)",
+           check="spline_implicit_bias", grid=("width=1024,4096,16384", "init=uniform,gaussian"),
+           quick_grid=("width=512", "init=uniform"), quick_sets=("steps=10000",)),
+    Recipe("gradient_confusion_depth_width", "wide",
+           "minimum pairwise gradient cosine against width per depth and against depth (Sankararaman et al.)",
+           check="gradient_confusion", grid=("depths=1,2,4,8",), sets=("widths=16,64,256",), seeds=3,
+           quick_grid=("depths=4",), quick_sets=("widths=16,64", "draws=8")),
+    Recipe("soft_confusion_imbalance", "wide",
+           "test F1 of soft-F1 against MSE training as the positive fraction falls (Tsoi et al.)",
+           check="soft_confusion", grid=("imbalance=0.01,0.02,0.03,0.05",), seeds=2,
+           quick_grid=("imbalance=0.02",)),
 ]
 
 
