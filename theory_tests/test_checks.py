@@ -12,11 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theorycheck import get_check, make_config, registry
+from _support import run_check
 
 
-def _run(name, seed=0, **overrides):
-    check = get_check(name)
-    return check.run(make_config(check, overrides), jax.random.key(seed))
+_run = run_check
 
 
 def test_registry_holds_the_foundation_checks():

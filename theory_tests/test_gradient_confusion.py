@@ -18,6 +18,7 @@ import models
 from theorycheck import get_check, make_config
 from theorycheck._check import FAIL, INCONCLUSIVE, PASS
 from theorycheck.cli import main
+from _support import run_check
 
 LEVELS = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
 
@@ -116,8 +117,7 @@ def test_linear_confusion_closed_form_and_its_finite_n_reference():
 
 
 def _run(seed=0, **overrides):
-    check = get_check("gradient_confusion")
-    return check.run(make_config(check, overrides), jax.random.key(seed))
+    return run_check("gradient_confusion", seed, **overrides)
 
 
 @pytest.fixture(scope="module")

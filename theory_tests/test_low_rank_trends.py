@@ -6,27 +6,20 @@ max(2·SE, 1) over seeds; without weight decay (the negative control) the rank s
 μ and B comparisons fail.
 """
 
-import jax
 import numpy as np
 import pytest
 
 from theorycheck import get_check, make_config
-from theorycheck.cli import main
+from _support import run_check, run_cli
 
 NAME = "low_rank_trends"
 
 
 def _run(seed=0, **overrides):
-    check = get_check(NAME)
-    return check.run(make_config(check, overrides), jax.random.key(seed))
+    return run_check(NAME, seed, **overrides)
 
 
-def _cli(capsys, *args):
-    try:
-        code = main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    return code, capsys.readouterr()
+_cli = run_cli
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,13 @@ import dynamics
 import models
 from theorycheck import get_check, make_config
 from theorycheck.cli import main
+from _support import run_check
 
 EPS = np.finfo(np.float64).eps
 
 
 def _run(seed=0, **overrides):
-    check = get_check("norm_bounds")
-    return check.run(make_config(check, overrides), jax.random.key(seed))
+    return run_check("norm_bounds", seed, **overrides)
 
 
 # the Golowich–Rakhlin–Shamir bound -------------------------------------------------------------

@@ -16,11 +16,10 @@ import dynamics
 import models
 from theorycheck import get_check, make_config
 from theorycheck.cli import main
+from _support import run_check
 
 
-def _run(name, seed=0, **overrides):
-    check = get_check(name)
-    return check.run(make_config(check, overrides), jax.random.key(seed))
+_run = run_check
 
 
 # dynamical_isometry ---------------------------------------------------------------------------

@@ -12,16 +12,15 @@ from scipy.interpolate import make_interp_spline
 
 import bounds
 import models
-from theorycheck import get_check, make_config
 from theorycheck._check import FAIL, PASS
 from theorycheck.cli import main
+from _support import run_check
 
 NAME = "spline_implicit_bias"
 
 
 def _run(seed=0, **overrides):
-    check = get_check(NAME)
-    return check.run(make_config(check, overrides), jax.random.key(seed))
+    return run_check(NAME, seed, **overrides)
 
 
 # bounds ---------------------------------------------------------------------------------------

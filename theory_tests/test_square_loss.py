@@ -11,20 +11,13 @@ import bounds
 import dynamics
 import models
 from theorycheck import get_check, make_config
-from theorycheck.cli import main
+from _support import run_check, run_cli
 
 
-def _run(name, seed=0, **overrides):
-    check = get_check(name)
-    return check.run(make_config(check, overrides), jax.random.key(seed))
+_run = run_check
 
 
-def _cli(capsys, *args):
-    try:
-        code = main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    return code, capsys.readouterr()
+_cli = run_cli
 
 
 # data -----------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ default-size pass shares its compile with ``test_checks``' negative-control runs
 """
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -14,13 +13,13 @@ import models
 from theorycheck import get_check, make_config
 from theorycheck.checks import untrained_cs_recovery as cs
 from theorycheck.cli import main
+from _support import run_check
 
 QUICK = {"width": 256, "steps": 1000}
 
 
 def _run(seed=0, **overrides):
-    check = get_check("untrained_cs_recovery")
-    return check.run(make_config(check, overrides), jax.random.key(seed))
+    return run_check("untrained_cs_recovery", seed, **overrides)
 
 
 # models -----------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ pruning, global convergence of wide two-layer nets. Each default passes on sever
 negative control fails (in Python and through the CLI), and the library pieces have their own
 closed-form tests."""
 
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -13,11 +12,10 @@ import pytest
 from theorycheck import get_check, make_config
 from theorycheck._check import FAIL, INCONCLUSIVE, PASS
 from theorycheck.cli import main
+from _support import run_check
 
 
-def _run(name, seed=0, **overrides):
-    check = get_check(name)
-    return check.run(make_config(check, overrides), jax.random.key(seed))
+_run = run_check
 
 
 def _cli(tmp_path, name, *sets):
