@@ -56,8 +56,10 @@ every hidden-to-hidden layer; where the factor bites but the norm ratio ‖W_{T�
 bound above ½ (norms still falling), inconclusive (raise ``steps``).
 
 **Negative control.** ``weight_decay=0``: the factor is 1, the bound is vacuous, and the check fails
-(without weight decay B = 1 SGD at μ = 0.1 also grows the weights until it diverges; the hidden
-layers never lose rank).
+whatever the trajectory. Without weight decay, B = 1 SGD at μ = 0.1 is unstable: the weights grow
+along one direction until they overflow (seed 0 diverges) or end nearly rank one (seed 1: numerical
+rank 1 in every hidden layer, finite). That rank loss is the instability, not the low-rank bias, and
+the verdict does not read it: it rests on the bound, which is vacuous at λ = 0.
 """
 
 import dataclasses
