@@ -62,3 +62,23 @@ def test_every_quick_recipe_draws_a_figure(tmp_path):
     assert len(records) >= 7 and all(r["ok"] for r in records), [r for r in records if not r["ok"]]
     summary = json.loads((tmp_path / "neural_collapse_digits-quick" / "neural_collapse_digits.json").read_text())
     assert summary["end"]["nc1"] < summary["start"]["nc1"]
+
+
+def test_every_recipe_grid_is_a_valid_sweep_plan():
+    """Each sweep recipe's full and quick grids name real keys with admissible values (the whole
+    plan is validated as `theorycheck sweep` does before anything runs); scripts exist."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    try:
+        import figures
+    finally:
+        sys.path.pop(0)
+    from theorycheck._sweep import parse_grid, plan_sweep
+    from theorycheck.cli import _parse_sets
+
+    for recipe in figures.RECIPES:
+        if recipe.script is not None:
+            assert os.path.exists(os.path.join(ROOT, "scripts", recipe.script)), recipe.name
+            continue
+        for grid, sets in ((recipe.grid, recipe.sets), (recipe.quick_grid, recipe.quick_sets)):
+            plan = plan_sweep(recipe.check, parse_grid(grid), list(range(recipe.seeds)), _parse_sets(sets))
+            assert plan.points, recipe.name
