@@ -297,6 +297,16 @@ def test_show_prints_keys_ranges_and_negative_controls(capsys):
     assert f"theorycheck run {NAME} --set threshold=7.0 --set flag=true" in out
 
 
+@pytest.mark.parametrize("name", sorted(theorycheck.registry()))
+def test_show_explains_every_registered_check_from_its_docstring(name, capsys):
+    """`show` needs no file outside the repository: it prints the check module's docstring, which
+    states the theorem, the setup, the derived tolerance and the negative control."""
+    assert main(["show", name]) == 0
+    out = capsys.readouterr().out
+    assert "the check (its docstring" in out
+    assert "tolerance" in out.split("the check (its docstring")[1].lower()
+
+
 def test_negative_control_line_from_show_fails(tmp_path, capsys):
     main(["show", NAME])
     lines = capsys.readouterr().out.splitlines()

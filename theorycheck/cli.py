@@ -8,6 +8,7 @@ before any check runs.
 
 import argparse
 import datetime
+import inspect
 import os
 import shlex
 import sys
@@ -122,7 +123,17 @@ def _cmd_show(args) -> int:
         print("  (none)")
     for overrides in check.negative_controls:
         print(f"  {_control_line(check.name, overrides)}")
+    explanation = _check_docstring(check)
+    if explanation:
+        print("\nthe check (its docstring: statement, setup, derived tolerance, negative control):")
+        print(_indent(explanation))
     return 0
+
+
+def _check_docstring(check) -> str:
+    """The docstring of the module that defines ``check`` (where its config dataclass lives)."""
+    module = sys.modules.get(check.config_type.__module__)
+    return inspect.cleandoc(module.__doc__) if module is not None and module.__doc__ else ""
 
 
 def _indent(text: str) -> str:
