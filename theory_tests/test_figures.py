@@ -82,3 +82,28 @@ def test_every_recipe_grid_is_a_valid_sweep_plan():
         for grid, sets in ((recipe.grid, recipe.sets), (recipe.quick_grid, recipe.quick_sets)):
             plan = plan_sweep(recipe.check, parse_grid(grid), list(range(recipe.seeds)), _parse_sets(sets))
             assert plan.points, recipe.name
+
+
+def test_a_sweep_keeps_its_checks_sweep_arrays_beside_each_record(tmp_path, capsys):
+    """``sweep_arrays``: dynamical_isometry's sweep stores each point's singular values as
+    ``store/<id>.npz`` (read back as ``row["arrays"]``), equal to the spectra that the figure would
+    otherwise recompute; the tables stay scalar, and ``--resume`` recomputes nothing."""
+    from theorycheck._sweep import parse_grid, plan_sweep, read_store
+    from theorycheck.cli import main
+
+    args = ["sweep", "dynamical_isometry", "--grid", "init=gaussian", "--grid", "depth=2,3",
+            "--set", "width=8", "--set", "replicas=2", "--seeds", "2", "--out", str(tmp_path)]
+    assert main(args) == 1  # Gaussian init is the check's negative control: every point fails
+    plan = plan_sweep("dynamical_isometry", parse_grid(["init=gaussian", "depth=2,3"]), [0, 1],
+                      {"width": "8", "replicas": "2"})
+    rows = read_store(str(tmp_path), plan)
+    assert len(rows) == 4 and len(list((tmp_path / "store").glob("*.npz"))) == 4
+    for row in rows:
+        config = make_config(get_check("dynamical_isometry"), row["config"])
+        np.testing.assert_allclose(row["arrays"]["singular_values"][0],
+                                   dynamical_isometry.initial_singular_values(config, row["seed"]),
+                                   rtol=1e-12, atol=1e-14)
+    assert "arrays" not in json.loads((tmp_path / "results.json").read_text())["rows"][0]
+    capsys.readouterr()
+    assert main([*args, "--resume"]) == 1
+    assert "0 computed now" in capsys.readouterr().out

@@ -128,6 +128,9 @@ class Check(NamedTuple):
         would step every run until the slowest stops).
       plot_sweep: ``plot_sweep(rows, path)`` draws a sweep's figure from its records (``None``:
         the generic error/tolerance plot).
+      sweep_arrays: names of ``Result.arrays`` entries a sweep keeps beside each record
+        (``store/<id>.npz``; ``row["arrays"]`` in ``plot_sweep``), for figures that need more than
+        the record's numbers (a spectrum, a curve). Empty: records only.
     """
 
     name: str
@@ -146,6 +149,7 @@ class Check(NamedTuple):
     verdict: Callable[[Any, Mapping[str, Any], Mapping[str, Any]], Result] | None = None
     batching: str = "vmap"
     plot_sweep: Callable[[list, str], None] | None = None
+    sweep_arrays: tuple[str, ...] = ()
 
 
 def data_of(config, data_keys) -> dict[str, Any]:

@@ -33,6 +33,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
@@ -201,18 +202,34 @@ def open_store(out_dir: str, plan: SweepPlan, resume: bool) -> set[str]:
     return set()
 
 
-def _write_record(out_dir: str, record: Mapping[str, Any]) -> None:
+def _write_record(out_dir: str, record: Mapping[str, Any], check: Check, result) -> None:
+    """The record's ``store/<id>.json``; first, atomically, its ``sweep_arrays`` as
+    ``store/<id>.npz``, so a record on disk always has its arrays beside it (``--resume`` reads
+    the JSON only)."""
+    kept = {k: np.asarray(result.arrays[k]) for k in check.sweep_arrays if k in (result.arrays or {})}
+    if kept:
+        path = os.path.join(_store(out_dir), f"{record['id']}.npz")
+        with tempfile.NamedTemporaryFile(dir=_store(out_dir), prefix=".tmp-", suffix=".npz", delete=False) as f:
+            np.savez(f, **kept)
+            temporary = f.name
+        os.replace(temporary, path)
     write_json(record, os.path.join(_store(out_dir), f"{record['id']}.json"))
 
 
 def read_store(out_dir: str, plan: SweepPlan) -> list[dict[str, Any]]:
-    """The completed records of ``plan``, in grid order."""
+    """The completed records of ``plan``, in grid order; ``row["arrays"]`` holds the kept
+    ``sweep_arrays`` where the store has them."""
     rows = []
     for point in plan.points:
         path = os.path.join(_store(out_dir), f"{point.id}.json")
         if os.path.exists(path):
             with open(path, encoding="utf-8") as f:
-                rows.append(json.load(f))
+                row = json.load(f)
+            arrays = os.path.join(_store(out_dir), f"{point.id}.npz")
+            if os.path.exists(arrays):
+                with np.load(arrays) as kept:
+                    row["arrays"] = {k: kept[k] for k in kept.files}
+            rows.append(row)
     return rows
 
 
@@ -324,7 +341,7 @@ def run_sweep(
                     start = time.perf_counter()
                     result = execute(check, point.config, point.seed)
                     _write_record(out_dir, _row(point, make_record(check, point.config, point.seed, result,
-                                                                   time.perf_counter() - start)))
+                                                                   time.perf_counter() - start)), check, result)
                     bar.update(1)
                 continue
             devices = jax.device_count()
@@ -347,7 +364,7 @@ def run_sweep(
                     result = validate_result(check, check.verdict(point.config, data, arrays))
                     if writer:
                         _write_record(out_dir, _row(point, make_record(check, point.config, point.seed,
-                                                                       result, seconds)))
+                                                                       result, seconds)), check, result)
                 bar.update(len(chunk))
     bar.close()
     if jax.process_count() > 1:

@@ -232,8 +232,9 @@ def plot_sweep(rows, path) -> None:
     initialisation (a histogram of log₁₀ s²), one curve per depth, one panel per init; orthogonal nets stay
     a spike at 1 at every depth while Gaussian ones spread (E s² = 1, E s⁴ = L + 1).
 
-    Sweep records keep scalars, so the spectra are recomputed from each record's config and seed
-    by :func:`initial_singular_values` (the initial networks only: no GD, no Fisher)."""
+    The spectra are the records' kept ``singular_values`` (``sweep_arrays``); for a store written
+    without them they are recomputed from each record's config and seed by
+    :func:`initial_singular_values` (the initial networks only: no GD, no Fisher)."""
     inits = [i for i in ("orthogonal", "gaussian") if any(r["config"]["init"] == i for r in rows)]
     fig, axes = figure(1, len(inits), figsize=(6.4 * len(inits), 4.2))
     fields = {f.name for f in dataclasses.fields(DynamicalIsometryConfig)}
@@ -284,5 +285,6 @@ CHECK = register(
         simulate=simulate,
         verdict=verdict,
         plot_sweep=plot_sweep,
+        sweep_arrays=("singular_values",),
     )
 )
