@@ -179,3 +179,14 @@ def test_two_processes_give_the_table_of_one(tmp_path):
     _assert_same_table(_rows(shared), _rows(tmp_path / "one"))
     provenance = json.loads((shared / "results.json").read_text())["provenance"]
     assert provenance["process_count"] == 2 and provenance["device_count"] == 2
+
+
+def test_a_list_valued_key_sweeps_over_lists_separated_by_semicolons():
+    from theorycheck._sweep import parse_grid, plan_sweep
+
+    plan = plan_sweep("gradient_confusion", parse_grid(["widths=16,64;16,128"]), [0])
+    assert [p.config.widths for p in plan.points] == [(16, 64), (16, 128)]
+    plan = plan_sweep("gradient_confusion", parse_grid(["depths=4,8"]), [0])  # commas alone: one-element lists
+    assert [p.config.depths for p in plan.points] == [(4,), (8,)]
+    with pytest.raises(Exception, match="empty value"):
+        parse_grid(["widths=16,64;"])

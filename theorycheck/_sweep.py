@@ -83,7 +83,9 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
     """``["KEY=V1,V2", "KEY=geom:LO:HI:N", "KEY=lin:LO:HI:N"]`` → ``{key: [value, ...]}``.
 
     Values stay strings (the check's config converts and range-checks them); ``geom`` and ``lin``
-    expand to N log- or evenly spaced numbers from LO to HI inclusive.
+    expand to N log- or evenly spaced numbers from LO to HI inclusive. Where the text holds a
+    ``;``, values are separated by ``;`` instead, so a list-valued key can take a multi-element
+    list per point: ``widths=16,64;16,128`` is the two points (16, 64) and (16, 128).
     """
     grid: dict[str, list[str]] = {}
     for item in items:
@@ -110,7 +112,8 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
             spaced = np.geomspace(low, high, count) if kind == "geom" else np.linspace(low, high, count)
             grid[key] = [repr(float(v)) for v in spaced]
         else:
-            values = [v.strip() for v in text.split(",")] if text.strip() else []
+            separator = ";" if ";" in text else ","  # ';' separates values that are lists themselves
+            values = [v.strip() for v in text.split(separator)] if text.strip() else []
             if not values or any(v == "" for v in values):
                 raise ConfigError(f"--grid {item!r} has an empty value; give KEY=V1,V2,...")
             grid[key] = values

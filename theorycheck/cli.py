@@ -268,7 +268,8 @@ def _parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="run one check over a grid of config values and seeds")
     sweep.add_argument("name", metavar="NAME")
     sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
-                       help="a swept key: KEY=V1,V2,..., KEY=geom:LO:HI:N or KEY=lin:LO:HI:N (repeatable)")
+                       help="a swept key: KEY=V1,V2,..., KEY=geom:LO:HI:N or KEY=lin:LO:HI:N (repeatable); "
+                            "KEY=A,B;C,D sweeps a list-valued key over the lists (A, B) and (C, D)")
     seeds = sweep.add_mutually_exclusive_group()
     seeds.add_argument("--seeds", type=int, default=1, metavar="N", help="seeds 0..N-1 (default 1)")
     seeds.add_argument("--seed-list", metavar="S1,S2,...", help="explicit seeds")
