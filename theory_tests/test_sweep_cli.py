@@ -134,25 +134,24 @@ def test_a_sweep_killed_midway_resumes_to_the_uninterrupted_table(tmp_path):
     _assert_same_table(_rows(killed), _rows(tmp_path / "whole"), rtol=0)
 
 
-def test_four_devices_give_the_numbers_of_one(tmp_path):
+@pytest.mark.parametrize("name, args", [
+    ("gd_quadratic", [*GRID, "--seeds", "2"]),
+    ("kernel_rich", ["--grid", "alpha=0.3,1.0", "--seeds", "2", "--set", "n=10", "--set", "d=30"]),
+    pytest.param("edge_of_stability", ["--grid", "lr=0.09,0.12", "--seeds", "2", "--set", "steps=20000",
+                                       "--set", "every=40"], marks=pytest.mark.slow),  # ~20 s: two 20k-step sweeps
+])
+def test_four_devices_give_the_numbers_of_one(name, args, tmp_path):
     """gd_quadratic and kernel_rich (non-chaotic) to 1e-12 on 4 virtual devices against 1; the
     edge of stability (chaotic after the crossing) to the same verdicts."""
     four = {"XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
-    cases = [
-        ("gd_quadratic", [*GRID, "--seeds", "2"]),
-        ("kernel_rich", ["--grid", "alpha=0.3,1.0", "--seeds", "2", "--set", "n=10", "--set", "d=30"]),
-        ("edge_of_stability", ["--grid", "lr=0.09,0.12", "--seeds", "2", "--set", "steps=20000",
-                               "--set", "every=40"]),
-    ]
-    for name, args in cases:
-        for tag, env in (("one", {}), ("four", four)):
-            done = _sweep(name, *args, "--no-plots", "--out", str(tmp_path / f"{name}-{tag}"), env=env)
-            assert done.returncode in (0, 3), done.stdout + done.stderr
-        one, many = _rows(tmp_path / f"{name}-one"), _rows(tmp_path / f"{name}-four")
-        if name == "edge_of_stability":
-            assert [r["outcome"] for r in one] == [r["outcome"] for r in many]
-        else:
-            _assert_same_table(one, many)
+    for tag, env in (("one", {}), ("four", four)):
+        done = _sweep(name, *args, "--no-plots", "--out", str(tmp_path / f"{name}-{tag}"), env=env)
+        assert done.returncode in (0, 3), done.stdout + done.stderr
+    one, many = _rows(tmp_path / f"{name}-one"), _rows(tmp_path / f"{name}-four")
+    if name == "edge_of_stability":
+        assert [r["outcome"] for r in one] == [r["outcome"] for r in many]
+    else:
+        _assert_same_table(one, many)
 
 
 def _free_port():
