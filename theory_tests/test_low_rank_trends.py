@@ -80,3 +80,15 @@ def test_low_rank_trends_pass_at_other_seeds_and_configs(seed, overrides):
 def test_low_rank_trends_control_fails_at_other_seeds(seed):
     result = _run(seed, weight_decay=0.0, seeds=3)
     assert result.outcome == "fail", (result.reason, result.details)
+
+
+def test_a_one_value_wobble_at_full_rank_is_not_a_fall():
+    """The relative floor: two seeds that both differ by one singular value at full rank (SE 0)
+    do not make a fall (it passed the λ = 0 control on seed 13 before the floor), while the
+    default's falls (15 against 5) still count."""
+    from theorycheck.checks.low_rank_trends import _compare
+
+    gap, se, required = _compare([64.0, 63.0], [63.0, 62.0])
+    assert se == 0.0 and gap == 1.0 and gap < required
+    gap, se, required = _compare([15.0, 15.0], [5.0, 6.0])
+    assert gap >= required
