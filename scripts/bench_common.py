@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import models
+from theorycheck import models
 
 DATA = {"source": "unset"}  # filled by ``digits``: "sklearn digits" or "synthetic"
 DIGITS_WIDTHS = {"5k": (64, 50, 50, 10), "55k": (64, 200, 200, 10), "500k": (64, 700, 700, 10)}

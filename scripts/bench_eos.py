@@ -34,7 +34,7 @@ from jax.flatten_util import ravel_pytree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_common as common  # noqa: E402
 
-import dynamics  # noqa: E402
+from theorycheck import dynamics  # noqa: E402
 
 
 COLUMNS = ("library", "jax_scan", "torch", "library_f64")

@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_common as common  # noqa: E402
 
-import dynamics  # noqa: E402
+from theorycheck import dynamics  # noqa: E402
 
 
 def measure(args) -> dict:

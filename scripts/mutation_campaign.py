@@ -48,9 +48,9 @@ class Mutant(NamedTuple):
     tests: tuple[str, ...] = ()  # pytest arguments (files, node ids, -k) when not the package's files
 
 
-GD, FLOW, LANCZOS = "dynamics/_gradient_descent.py", "dynamics/_gradient_flow.py", "dynamics/_lanczos.py"
-VALID, OPT = "dynamics/_validation.py", "dynamics/_optimizers.py"
-QUAD, DIAG = "bounds/_gd_quadratic.py", "bounds/_diagonal_linear.py"
+GD, FLOW, LANCZOS = "theorycheck/dynamics/_gradient_descent.py", "theorycheck/dynamics/_gradient_flow.py", "theorycheck/dynamics/_lanczos.py"
+VALID, OPT = "theorycheck/dynamics/_validation.py", "theorycheck/dynamics/_optimizers.py"
+QUAD, DIAG = "theorycheck/bounds/_gd_quadratic.py", "theorycheck/bounds/_diagonal_linear.py"
 
 MUTANTS = [
     # ---------------------------------------------------------------- GD / SGD simulator
@@ -137,9 +137,9 @@ MUTANTS = [
            equivalent="row m is never read: the Ritz vectors use basis[:m] and the loop ends at j = m - 1"),
     Mutant("lanczos-tiny-threshold", LANCZOS, "tiny = jnp.finfo(dtype).eps ** 0.75",
            "tiny = jnp.finfo(dtype).eps ** 1.5", "breakdown threshold far too small"),
-    Mutant("observer-converged-flag", "dynamics/_observers.py", '"converged": pairs.residuals <= rtol * jnp.abs(pairs.eigenvalues)',
+    Mutant("observer-converged-flag", "theorycheck/dynamics/_observers.py", '"converged": pairs.residuals <= rtol * jnp.abs(pairs.eigenvalues)',
            '"converged": pairs.residuals <= rtol', "convergence flag absolute, not relative"),
-    Mutant("observer-warm-start-wrong", "dynamics/_observers.py", "return record, pairs.eigenvectors[0]",
+    Mutant("observer-warm-start-wrong", "theorycheck/dynamics/_observers.py", "return record, pairs.eigenvectors[0]",
            "return record, pairs.eigenvectors[-1]", "warm start from the k-th, not the top, eigenvector"),
     # ---------------------------------------------------------------- gradient flow
     Mutant("flow-ascent", FLOW, "jax.tree.map(jnp.negative, jax.grad(loss_fn)(y))",
@@ -177,7 +177,7 @@ MUTANTS = [
            "lr = 0 accepted by the closed forms"),
     Mutant("quad-zero-steps-rejected", QUAD, "or num_steps < 0:", "or num_steps < 1:", "T = 0 rejected"),
     # ---------------------------------------------------------------- bounds: diagonal linear
-    Mutant("diag-l1-l2-swapped", "bounds/__init__.py", "from ._diagonal_linear import min_l1_interpolant as min_l1_interpolant",
+    Mutant("diag-l1-l2-swapped", "theorycheck/bounds/__init__.py", "from ._diagonal_linear import min_l1_interpolant as min_l1_interpolant",
            "from ._diagonal_linear import min_l2_interpolant as min_l1_interpolant", "min-ℓ1 returns min-ℓ2"),
     Mutant("diag-l2-inconsistent-accepted", DIAG, "    if not residual <= tolerance:", "    if False:",
            "min-ℓ2 returns least squares on an inconsistent system"),
@@ -203,21 +203,21 @@ MUTANTS = [
     Mutant("diag-minimizer-stops-early", DIAG, "while residual > tol and iterations < max_iter:",
            "while residual > 1e3 * tol and iterations < max_iter:", "minimiser stops 1000x before its tolerance"),
     # ---------------------------------------------------------------- models
-    Mutant("models-standard-init-scale", "models/_mlp.py", "std = init_scale if ntk else init_scale / jnp.sqrt(fan_in)",
+    Mutant("models-standard-init-scale", "theorycheck/models/_mlp.py", "std = init_scale if ntk else init_scale / jnp.sqrt(fan_in)",
            "std = init_scale if ntk else init_scale / fan_in", "standard init variance 1/fan_in²"),
-    Mutant("models-activation-on-output", "models/_mlp.py", "            if i < len(params) - 1:\n                h = phi(h)",
+    Mutant("models-activation-on-output", "theorycheck/models/_mlp.py", "            if i < len(params) - 1:\n                h = phi(h)",
            "            if i < len(params):\n                h = phi(h)", "activation after the last layer"),
-    Mutant("models-antisymmetric-sign", "models/_mlp.py", "jnp.concatenate([a, -a])", "jnp.concatenate([a, a])",
+    Mutant("models-antisymmetric-sign", "theorycheck/models/_mlp.py", "jnp.concatenate([a, -a])", "jnp.concatenate([a, a])",
            "ASI copies a instead of −a"),
-    Mutant("models-diagonal-sum", "models/_linear.py", 'return params["w_plus"] ** depth - params["w_minus"] ** depth',
+    Mutant("models-diagonal-sum", "theorycheck/models/_linear.py", 'return params["w_plus"] ** depth - params["w_minus"] ** depth',
            'return params["w_plus"] ** depth + params["w_minus"] ** depth', "β = w₊^D + w₋^D"),
-    Mutant("models-gaussian-fan", "models/_linear.py", "jax.random.normal(layer_key, shape) / jnp.sqrt(shape[0])",
+    Mutant("models-gaussian-fan", "theorycheck/models/_linear.py", "jax.random.normal(layer_key, shape) / jnp.sqrt(shape[0])",
            "jax.random.normal(layer_key, shape) / jnp.sqrt(shape[1])", "N(0, 1/fan_out) instead of 1/fan_in"),
-    Mutant("models-chebyshev-degree", "models/_datasets.py", "[0.0] * degree + [1.0]", "[0.0] * (degree - 1) + [1.0]",
+    Mutant("models-chebyshev-degree", "theorycheck/models/_datasets.py", "[0.0] * degree + [1.0]", "[0.0] * (degree - 1) + [1.0]",
            "T_{k−1} instead of T_k"),
-    Mutant("models-positive-zero", "models/_model.py", "if not math.isfinite(number) or number <= 0:",
+    Mutant("models-positive-zero", "theorycheck/models/_model.py", "if not math.isfinite(number) or number <= 0:",
            "if not math.isfinite(number) or number < 0:", "zero scale accepted"),
-    Mutant("models-sparsity-bound", "models/_datasets.py", "if sparsity > d:", "if sparsity >= d:",
+    Mutant("models-sparsity-bound", "theorycheck/models/_datasets.py", "if sparsity > d:", "if sparsity >= d:",
            "a fully dense β* rejected"),
 ]
 

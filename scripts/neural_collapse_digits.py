@@ -36,8 +36,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-import dynamics  # noqa: E402
-import models  # noqa: E402
+from theorycheck import dynamics  # noqa: E402
+from theorycheck import models  # noqa: E402
 
 CLASSES = 10
 SCALARS = ("nc1", "equinorm_means", "equinorm_classifier", "equiangular_means", "equiangular_classifier", "nc3",

@@ -16,7 +16,7 @@ import scipy.optimize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import bounds
+from theorycheck import bounds
 
 EPS = np.finfo(np.float64).eps
 DEPTHS = (2, 3, 4, 5)

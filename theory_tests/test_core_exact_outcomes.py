@@ -12,8 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import bounds
-import dynamics
+from theorycheck import bounds
+from theorycheck import dynamics
 
 NUM_STEPS = 12
 

@@ -6,8 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import bounds
-import dynamics
+from theorycheck import bounds
+from theorycheck import dynamics
 
 
 def _quadratic(theta):

@@ -9,8 +9,8 @@ import optax
 import pytest
 from jax.flatten_util import ravel_pytree
 
-import dynamics
-import models
+from theorycheck import dynamics
+from theorycheck import models
 
 
 def _tanh_problem(width=8, n=12):

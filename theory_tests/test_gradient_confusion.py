@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-import bounds
-import dynamics
-import models
+from theorycheck import bounds
+from theorycheck import dynamics
+from theorycheck import models
 from theorycheck import get_check, make_config
 from theorycheck._check import FAIL, INCONCLUSIVE, PASS
 from theorycheck.cli import main

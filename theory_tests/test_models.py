@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import models
+from theorycheck import models
 
 
 @given(scale=st.floats(0.1, 10.0), depth=st.sampled_from([2, 3]))

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import dynamics
+from theorycheck import dynamics
 
 
 def _loss(theta):

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import bounds
-import models
+from theorycheck import bounds
+from theorycheck import models
 from theorycheck import get_check, make_config
 from theorycheck._check import FAIL, PASS
 from theorycheck.cli import main

@@ -14,8 +14,8 @@ import numpy as np
 import optax
 import pytest
 
-import dynamics
-import models
+from theorycheck import dynamics
+from theorycheck import models
 
 WIDTHS = (8, 12, 12, 3)
 SPHERE_MASK = [{"rho": False, "v": True}] * (len(WIDTHS) - 1)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy.interpolate import make_interp_spline
 
-import bounds
-import models
+from theorycheck import bounds
+from theorycheck import models
 from theorycheck._check import FAIL, PASS
 from theorycheck.cli import main
 from _support import run_check

@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import bounds
-import dynamics
-import models
+from theorycheck import bounds
+from theorycheck import dynamics
+from theorycheck import models
 from theorycheck import get_check, make_config
 from _support import run_check, run_cli
 

@@ -10,13 +10,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import dynamics
+from theorycheck import dynamics
 
 SWEEP = textwrap.dedent(
     """
     import json, jax, jax.numpy as jnp
     jax.config.update("jax_enable_x64", True)
-    import dynamics, models
+    from theorycheck import dynamics, models
     x, y = models.chebyshev_regression(3, 16)
     net = models.mlp([1, 16, 1], "tanh")
     loss = lambda p: 0.5 * jnp.mean((net.apply(p, x) - y) ** 2)

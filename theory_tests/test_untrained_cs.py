@@ -8,8 +8,8 @@ import jax
 import numpy as np
 import pytest
 
-import bounds
-import models
+from theorycheck import bounds
+from theorycheck import models
 from theorycheck import get_check, make_config
 from theorycheck.checks import untrained_cs_recovery as cs
 from theorycheck.cli import main

@@ -149,8 +149,8 @@ def test_synflow_too_much_compression_is_bad_input():
 
 def test_synflow_score_is_the_closed_form_on_a_tiny_net():
     """R = 1ᵀ|W1||W2||W3|1 and its exact derivative, on a 3-2-2-1 linear net, by hand."""
-    import dynamics
-    import models
+    from theorycheck import dynamics
+    from theorycheck import models
 
     net = models.mlp((3, 2, 2, 1), "linear", bias=False)
     params = net.init(jax.random.key(3))
@@ -166,7 +166,7 @@ def test_synflow_score_is_the_closed_form_on_a_tiny_net():
 
 
 def test_global_mask_and_exponential_schedule():
-    import dynamics
+    from theorycheck import dynamics
 
     params = [{"w": jnp.arange(1.0, 13.0).reshape(3, 4), "b": jnp.ones(4)}, {"w": -jnp.arange(1.0, 5.0).reshape(4, 1)}]
     template = dynamics.full_mask(params)
@@ -225,9 +225,9 @@ def test_gd_global_convergence_small_lr_is_inconclusive():
 def test_gram_infinite_matches_monte_carlo_and_empirical_ntk():
     """H∞ against a Monte-Carlo average of the indicator formula, and the empirical NTK of a very
     wide net (Jacobian contraction) against both."""
-    import bounds
-    import dynamics
-    import models
+    from theorycheck import bounds
+    from theorycheck import dynamics
+    from theorycheck import models
 
     key_x, key_w, key_a = jax.random.split(jax.random.key(7), 3)
     x = jax.random.normal(key_x, (6, 4))
@@ -249,8 +249,8 @@ def test_gram_infinite_matches_monte_carlo_and_empirical_ntk():
 
 def test_linearized_residuals_are_exact_for_a_linear_model():
     """GD on ½‖Xθ − y‖² (Gram XXᵀ) follows (I − ηXXᵀ)^k r(0) to rounding."""
-    import bounds
-    import dynamics
+    from theorycheck import bounds
+    from theorycheck import dynamics
 
     key_x, key_y = jax.random.split(jax.random.key(3))
     x = jax.random.normal(key_x, (5, 8)) / 3

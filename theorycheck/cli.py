@@ -15,7 +15,7 @@ import sys
 
 import jax
 
-import dynamics
+from theorycheck import dynamics
 from collections.abc import Mapping, Sequence
 from typing import Any
 

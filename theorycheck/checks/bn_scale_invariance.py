@@ -54,8 +54,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-import dynamics
-import models
+from theorycheck import dynamics
+from theorycheck import models
 from theorycheck._check import Check, Result, config_field, decide, register
 
 from ._common import figure

@@ -45,9 +45,9 @@ import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 
-import bounds
-import dynamics
-import models
+from theorycheck import bounds
+from theorycheck import dynamics
+from theorycheck import models
 from theorycheck._check import FAIL, INCONCLUSIVE, PASS, Check, Result, config_field, register
 
 from ._common import figure

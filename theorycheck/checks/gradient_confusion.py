@@ -73,9 +73,9 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
-import bounds
-import dynamics
-import models
+from theorycheck import bounds
+from theorycheck import dynamics
+from theorycheck import models
 from theorycheck._check import Check, Result, config_field, decide, register
 
 from ._common import figure

@@ -56,8 +56,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-import dynamics
-import models
+from theorycheck import dynamics
+from theorycheck import models
 from theorycheck._check import FAIL, INCONCLUSIVE, Check, Result, config_field, decide, register
 
 from ._common import figure

@@ -90,8 +90,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import dynamics
-import models
+from theorycheck import dynamics
+from theorycheck import models
 from theorycheck._check import FAIL, INCONCLUSIVE, PASS, Check, Result, config_field, register
 
 from ._common import figure

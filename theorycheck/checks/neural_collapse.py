@@ -34,8 +34,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import bounds
-import dynamics
+from theorycheck import bounds
+from theorycheck import dynamics
 from theorycheck._check import Check, Result, config_field, decide, register
 
 from ._common import figure

@@ -63,9 +63,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import bounds
-import dynamics
-import models
+from theorycheck import bounds
+from theorycheck import dynamics
+from theorycheck import models
 from theorycheck._check import Check, Result, config_field, decide, register
 
 from ._common import figure

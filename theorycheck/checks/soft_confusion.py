@@ -91,11 +91,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-import bounds
-import dynamics
-import models
-from models._imbalanced import DIGITS_NEGATIVES
-from models._losses import DEFAULT_THRESHOLDS, heaviside
+from theorycheck import bounds
+from theorycheck import dynamics
+from theorycheck import models
+from theorycheck.models._imbalanced import DIGITS_NEGATIVES
+from theorycheck.models._losses import DEFAULT_THRESHOLDS, heaviside
 from theorycheck._check import FAIL, INCONCLUSIVE, PASS, Check, Result, config_field, decide, register
 
 from ._common import figure
