@@ -14,6 +14,14 @@ Usage::
     python scripts/mutation_campaign.py                 # every mutant, writes mutation_campaign.json
     python scripts/mutation_campaign.py --only gd-diverged-at-late lanczos-no-breakdown
     python scripts/mutation_campaign.py --list
+    python scripts/mutation_campaign.py --verdicts      # only the verdict weakenings (minutes)
+    python scripts/mutation_campaign.py --check gd_quadratic
+
+**Verdict weakenings** live beside this script, one file per check, in ``verdict_mutants/NAME.py``
+(a list ``MUTANTS`` of :class:`Mutant`): a criterion dropped from the decision, a tolerance
+loosened, ``all`` → ``any`` over a window, the worst case replaced by the best, an ``abs``
+dropped... each run against the check's own verdict tests (``tests``), so the whole set runs in
+minutes. A check's mutants are its own file: adding a check adds a file, never an edit here.
 
 Refuses to run when a target file has uncommitted changes (a restore would otherwise be the only
 copy of your work). Run it from a scratch worktree: it edits library files while it runs.
@@ -46,6 +54,7 @@ class Mutant(NamedTuple):
     note: str
     equivalent: str | None = None  # why no test can tell it from the original
     tests: tuple[str, ...] = ()  # pytest arguments (files, node ids, -k) when not the package's files
+    check: str | None = None  # the check whose verdict this weakens (verdict_mutants/NAME.py)
 
 
 GD, FLOW, LANCZOS = "theorycheck/dynamics/_gradient_descent.py", "theorycheck/dynamics/_gradient_flow.py", "theorycheck/dynamics/_lanczos.py"
@@ -292,8 +301,25 @@ MUTANTS += [
 ]
 
 
+def verdict_mutants() -> list[Mutant]:
+    """Every ``verdict_mutants/NAME.py``'s ``MUTANTS``, tagged with the check ``NAME``."""
+    import importlib.util
+
+    found = []
+    for path in sorted((Path(__file__).resolve().parent / "verdict_mutants").glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        spec = importlib.util.spec_from_file_location(f"verdict_mutants_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found += [m._replace(check=path.stem) for m in module.MUTANTS]
+    return found
+
+
 def _package(path: str) -> str:
-    return path.split("/")[0]
+    """The library package a file belongs to: ``theorycheck/dynamics/_x.py`` → ``dynamics``."""
+    parts = path.split("/")
+    return parts[1] if parts[0] == "theorycheck" and len(parts) > 2 else parts[0]
 
 
 def _dirty(paths) -> list[str]:
@@ -320,13 +346,18 @@ def main(argv=None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per test run")
     parser.add_argument("--json", default="mutation_campaign.json", help="where to write the results")
+    parser.add_argument("--verdicts", action="store_true", help="only the verdict weakenings (verdict_mutants/)")
+    parser.add_argument("--check", action="append", help="only this check's verdict weakenings (repeatable)")
     parser.add_argument("--skip-baseline", action="store_true", help="do not check that the unmutated suite passes")
     args = parser.parse_args(argv)
 
-    names = [m.name for m in MUTANTS]
+    mutants = [*MUTANTS, *verdict_mutants()]
+    if args.verdicts or args.check:
+        mutants = [m for m in mutants if m.check and (not args.check or m.check in args.check)]
+    names = [m.name for m in mutants]
     if len(set(names)) != len(names):
         raise SystemExit("duplicate mutant names")
-    selected = [m for m in MUTANTS if not args.only or m.name in args.only]
+    selected = [m for m in mutants if not args.only or m.name in args.only]
     if args.only and len(selected) != len(set(args.only)):
         raise SystemExit(f"unknown mutants: {sorted(set(args.only) - set(names))}")
     for m in selected:  # every snippet must identify exactly one place
@@ -337,6 +368,8 @@ def main(argv=None) -> int:
         for m in selected:
             print(f"{m.name:34s} {m.path:32s} {m.note}")
         return 0
+    if any(not m.tests and _package(m.path) not in TESTS for m in selected):
+        raise SystemExit(f"these mutants name no tests: {[m.name for m in selected if not m.tests and _package(m.path) not in TESTS]}")
     dirty = _dirty(sorted({m.path for m in selected}))
     if dirty:
         raise SystemExit(f"commit or stash these first (the campaign edits them): {dirty}")
@@ -361,7 +394,7 @@ def main(argv=None) -> int:
             verdict = "equivalent" if m.equivalent else "survived"
         else:
             verdict = "killed"
-        results.append({"name": m.name, "path": m.path, "note": m.note, "verdict": verdict, "outcome": outcome,
+        results.append({"name": m.name, "check": m.check, "path": m.path, "note": m.note, "verdict": verdict, "outcome": outcome,
                         "seconds": round(seconds, 1), "detail": last, "equivalent": m.equivalent})
         print(f"[{i:2d}/{len(selected)}] {verdict:10s} {m.name:34s} {seconds:5.0f}s  {last[:80]}", flush=True)
 
