@@ -10,7 +10,9 @@ under ``-m slow``; the negative-control tests cover the switches in the default 
 that its check's ``validate`` rejects in combination with the quick sizes is bad input (exit 2),
 which is fine. Corners listed in a check's ``slow_corners`` run only under ``-m slow``.
 
-A new check gets this test for free by being registered.
+A new check gets this test for free by being registered. The cases and their assertion are
+``theorycheck.testing.cases``/``assert_case``: the same ones the pytest plugin
+(``pytest --theorycheck``) generates for any registered check, a plugin's included.
 """
 
 import dataclasses
@@ -18,51 +20,22 @@ import math
 
 import pytest
 
-from theorycheck import _runner, make_config, registry
-from theorycheck._check import FAIL, INCONCLUSIVE, PASS
-
-
-def _ends(field):
-    if isinstance(field.default, tuple) and field.default:  # a list-valued key: one-element lists
-        element = dataclasses.field(default=field.default[0], metadata=field.metadata)
-        element.type = type(field.default[0])
-        return [(end, (value,)) for end, value in _ends(element)]
-    kind = field.type if isinstance(field.type, type) else type(field.default)
-    meta = field.metadata
-    if meta.get("choices") is not None:
-        return [(str(c), c) for c in meta["choices"]]
-    if kind is bool:
-        return [("false", False), ("true", True)]
-    return [(end, meta.get(end)) for end in ("low", "high") if meta.get(end) is not None]
+from theorycheck import make_config, registry
+from theorycheck.testing import assert_case, cases
 
 
 def _corners():
     for check in registry().values():
-        controlled = {k for control in check.negative_controls for k in control}
-        for field in dataclasses.fields(check.config_type):
-            for end, value in _ends(field):
-                corner = f"{field.name}={end}"
-                # hypothesis switches are the negative controls' keys: their decided failures are
-                # asserted by the control tests, so here they only run under -m slow
-                switch = field.name in controlled
-                marks = [pytest.mark.slow] if corner in check.slow_corners or switch else []
-                yield pytest.param(check.name, field.name, value, field.name in controlled,
-                                   id=f"{check.name}-{corner}", marks=marks)
+        for case in cases(check, kinds=("corner",)):
+            yield pytest.param(case, id=f"{check.name}-{case.id[len('corner['):-1]}",
+                               marks=[pytest.mark.slow] if case.slow else [])
 
 
-@pytest.mark.parametrize("name, key, value, hypothesis_switch", list(_corners()))
-def test_corner_never_fails_where_the_hypotheses_hold(name, key, value, hypothesis_switch):
-    check = registry()[name]
-    try:
-        config = make_config(check, {**check.quick, key: value})
-    except ValueError as error:  # a cross-key constraint: bad input, exit 2, not a verdict
-        assert key in str(error) or any(k in str(error) for k in check.quick), error
-        return
-    result = _runner.execute(check, config, seed=0)
-    assert result.outcome in (PASS, FAIL, INCONCLUSIVE)
-    assert result.reason.strip()
-    if not hypothesis_switch:
-        assert result.outcome != FAIL, f"{name} {key}={value}: false FAIL: {result.reason}"
+@pytest.mark.parametrize("case", list(_corners()))
+def test_corner_never_fails_where_the_hypotheses_hold(case):
+    """The plugin's corner case (``pytest --theorycheck`` runs the same): pass or inconclusive,
+    never fail, unless the key is a hypothesis switch (a control's key: decided either way)."""
+    assert_case(case, seed=0)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import jax
 import numpy as np
 import pytest
 
-from theorycheck._check import get_check, make_config
+from theorycheck import get_check, make_config
 from theorycheck.checks import dynamical_isometry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

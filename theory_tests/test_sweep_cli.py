@@ -42,8 +42,8 @@ def _assert_same_table(a, b, rtol=1e-12):
     deviation, often at round-off level, so it is compared to ``rtol`` absolutely)."""
     assert [(r["outcome"], r["seed"]) for r in a] == [(r["outcome"], r["seed"]) for r in b]
     for x, y in zip(a, b):
-        assert {k: x[k] for k in x if k not in (*NUMBERS, "error", "seconds", "details", "reason")} == \
-               {k: y[k] for k in y if k not in (*NUMBERS, "error", "seconds", "details", "reason")}
+        assert {k: x[k] for k in x if k not in (*NUMBERS, "error", "seconds_amortised", "details", "reason")} == \
+               {k: y[k] for k in y if k not in (*NUMBERS, "error", "seconds_amortised", "details", "reason")}
         for key in NUMBERS:
             np.testing.assert_allclose(float(x[key]), float(y[key]), rtol=rtol)
         assert abs(float(x["error"]) - float(y["error"])) <= rtol
@@ -54,8 +54,10 @@ def test_sweep_writes_a_tidy_table_and_matches_run(tmp_path, capsys):
     assert main(["sweep", "gd_quadratic", *GRID, "--seeds", "2", "--out", str(out)]) == 0
     rows = _rows(out)
     assert len(rows) == 2 * 3 * 2
-    assert list(rows[0])[:3] == ["lr_fraction", "condition", "seed"]
-    assert {"outcome", "passed", "predicted", "measured", "error", "tolerance", "reason", "seconds"} <= set(rows[0])
+    assert list(rows[0])[:3] == ["name", "lr_fraction", "condition"] and rows[0]["name"] == "gd_quadratic"
+    assert {"dim", "steps", "momentum", "seed"} <= set(rows[0])  # the fixed keys too
+    assert {"outcome", "passed", "predicted", "measured", "error", "tolerance", "reason", "seconds_amortised",
+            "chunk_points"} <= set(rows[0]) and "seconds" not in rows[0]
     assert sorted({float(r["condition"]) for r in rows}) == pytest.approx([10.0, 100.0, 1000.0])
     assert len(list((out / "store").glob("*.json"))) == 12
     assert (out / "gd_quadratic_sweep.png").read_bytes().startswith(b"\x89PNG")
@@ -113,7 +115,9 @@ def test_bad_grids_exit_2_naming_the_key_before_running(args, message, tmp_path,
 
 def test_a_sweep_killed_midway_resumes_to_the_uninterrupted_table(tmp_path):
     """SIGKILL after the first records (one static group per `steps` value, so records land group
-    by group), then --resume: the table equals an uninterrupted sweep's."""
+    by group), then --resume: the table equals an uninterrupted sweep's bit for bit (the promise:
+    chunks are cut from the whole grid, so every remaining point runs in the same batch; a kill
+    between two records of one chunk makes the resume recompute that whole chunk)."""
     args = ["gd_quadratic", "--grid", "steps=20,30,40,50", "--seeds", "2", "--no-plots"]
     killed = tmp_path / "killed"
     process = _sweep(*args, "--out", str(killed), wait=False)

@@ -18,8 +18,9 @@ inconclusive one the remedy where there is one ("raise t1 to >= 1e11").
 
 import dataclasses
 import functools
+import inspect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -27,6 +28,9 @@ import numpy as np
 
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
 OUTCOMES = (PASS, FAIL, INCONCLUSIVE)
+# a sweep table puts every config key in a column beside these: a config may not use them
+RESERVED_KEYS = ("name", "seed", "outcome", "passed", "predicted", "measured", "error", "tolerance", "reason",
+                 "details", "seconds", "seconds_amortised", "chunk_points", "id", "swept", "config")
 
 
 class Result(NamedTuple):
@@ -62,6 +66,33 @@ class Result(NamedTuple):
     @property
     def passed(self) -> bool:
         return self.outcome == PASS
+
+    @classmethod
+    def inconclusive(cls, reason: str, *, predicted=math.nan, measured=math.nan, error=math.nan,
+                     tolerance=math.nan, arrays=None, details=None) -> "Result":
+        """An experiment that could not decide: ``reason`` says why and names the remedy.
+
+        Examples:
+          >>> Result.inconclusive("the loss is still on its plateau; raise steps to >= 4000").outcome
+          'inconclusive'
+        """
+        return cls(float(predicted), float(measured), float(error), float(tolerance), INCONCLUSIVE,
+                   str(reason), dict(arrays or {}), dict(details or {}))
+
+    @classmethod
+    def decide(cls, error, tolerance, *, predicted=math.nan, measured=math.nan, fail_reasons=(),
+               inconclusive_reasons=(), what="error", arrays=None, details=None) -> "Result":
+        """The Result of :func:`decide`: inconclusive if any ``inconclusive_reasons`` is non-empty,
+        else fail if any ``fail_reasons`` is or ``error > tolerance`` (NaN fails), else pass.
+
+        Examples:
+          >>> Result.decide(0.01, 0.05, what="relative distance").reason
+          'relative distance 0.01 <= tolerance 0.05'
+        """
+        outcome, reason = decide(error, tolerance, fail_reasons=fail_reasons,
+                                 inconclusive_reasons=inconclusive_reasons, what=what)
+        return cls(float(predicted), float(measured), float(error), float(tolerance), outcome, reason,
+                   dict(arrays or {}), dict(details or {}))
 
 
 def decide(error, tolerance, *, fail_reasons=(), inconclusive_reasons=(), what="error") -> tuple[str, str]:
@@ -106,8 +137,11 @@ class Check(NamedTuple):
       source: the paper (authors, venue, arXiv id) and the section of shared/THEORY.md.
       config_type: a frozen dataclass of static configuration with quick CPU defaults.
       run: ``run(config, key) -> Result``; ``None`` when ``simulate`` and ``verdict`` are given
-        (:func:`register` then derives it).
-      plot: ``plot(config, result, path)`` writes one PNG figure.
+        (:func:`register` then derives it). Registered, it scopes float64 itself when
+        ``needs_x64`` (as do ``simulate`` and ``verdict``): a check behaves the same however it
+        is called.
+      plot: ``plot(config, result, path)`` writes one PNG figure; ``None``: a generic figure of
+        the prediction, the measurement and the error against its tolerance.
       negative_controls: overrides (``{key: value}``) under which a hypothesis is violated and the
         check must fail (outcome ``"fail"``, never ``"inconclusive"``).
       needs_x64: whether the check's tolerance needs float64 (``jax_enable_x64``).
@@ -131,14 +165,16 @@ class Check(NamedTuple):
       sweep_arrays: names of ``Result.arrays`` entries a sweep keeps beside each record
         (``store/<id>.npz``; ``row["arrays"]`` in ``plot_sweep``), for figures that need more than
         the record's numbers (a spectrum, a curve). Empty: records only.
+      doc: the long explanation ``theorycheck show`` prints (setup, derived tolerance, control);
+        empty: the docstring of the module that defines ``config_type``.
     """
 
     name: str
     statement: str
     source: str
     config_type: type
-    run: Callable[[Any, Any], Result] | None
-    plot: Callable[[Any, Result, str], None]
+    run: Callable[[Any, Any], Result] | None = None
+    plot: Callable[[Any, Result, str], None] | None = None
     negative_controls: tuple[Mapping[str, Any], ...] = ()
     needs_x64: bool = False
     figure_keys: tuple[str, ...] = ()
@@ -150,6 +186,7 @@ class Check(NamedTuple):
     batching: str = "vmap"
     plot_sweep: Callable[[list, str], None] | None = None
     sweep_arrays: tuple[str, ...] = ()
+    doc: str = ""
 
 
 def data_of(config, data_keys) -> dict[str, Any]:
@@ -182,43 +219,119 @@ def _protocol_run(check: "Check", config, key) -> Result:
     return check.verdict(config, {k: np.asarray(v).item() for k, v in data.items()}, host)
 
 
-_REGISTRY: dict[str, Check] = {}
+def _in_x64(function: Callable, *args, **kwargs):
+    """``function(*args, **kwargs)`` inside ``jax.enable_x64(True)`` (a check that needs float64)."""
+    with jax.enable_x64(True):
+        return function(*args, **kwargs)
 
 
-def register(check: Check) -> Check:
-    """Adds ``check`` to the registry (names are unique)."""
-    if check.name in _REGISTRY:
-        raise ValueError(f"a check named {check.name!r} is already registered")
+def prepare(check: Check) -> Check:
+    """``check`` validated and made callable the same way however it is called.
+
+    Derives ``run`` from ``simulate`` + ``verdict`` where it is ``None``, and wraps ``run``,
+    ``simulate`` and ``verdict`` in ``jax.enable_x64(True)`` when ``needs_x64``: float64 is scoped
+    by the check itself, never switched on process-wide (preparing twice only nests the scope).
+
+    Raises:
+      ValueError: a config key named by ``data_keys``/``figure_keys``/``slow_corners``/
+        ``negative_controls``/``quick`` that the config lacks, a missing ``run`` (and
+        ``simulate``/``verdict``), or a bad ``batching``.
+    """
+    if not (isinstance(check.config_type, type) and dataclasses.is_dataclass(check.config_type)):
+        raise ValueError(f"check {check.name!r}: config_type must be a dataclass, got {check.config_type!r}")
     fields = {f.name for f in dataclasses.fields(check.config_type)}
-    for key in (*check.data_keys, *check.figure_keys, *(c.partition("=")[0] for c in check.slow_corners)):
+    reserved = sorted(fields & set(RESERVED_KEYS))
+    if reserved:
+        raise ValueError(f"check {check.name!r}: config keys {reserved} collide with record fields; rename them")
+    named = [*check.data_keys, *check.figure_keys, *(c.partition("=")[0] for c in check.slow_corners),
+             *(k for control in check.negative_controls for k in control), *check.quick]
+    for key in named:
         if key not in fields:
             raise ValueError(f"check {check.name!r} names config key {key!r}, which its config lacks")
-    if check.run is None:
-        if check.simulate is None or check.verdict is None:
-            raise ValueError(f"check {check.name!r} needs run, or both simulate and verdict")
-        check = check._replace(run=functools.partial(_protocol_run, check))
+    if check.run is None and (check.simulate is None or check.verdict is None):
+        raise ValueError(f"check {check.name!r} needs run, or both simulate and verdict")
     if check.batching not in ("vmap", "map"):
         raise ValueError(f"check {check.name!r}: batching must be 'vmap' or 'map', got {check.batching!r}")
+    if check.needs_x64:
+        check = check._replace(
+            simulate=None if check.simulate is None else functools.partial(_in_x64, check.simulate),
+            verdict=None if check.verdict is None else functools.partial(_in_x64, check.verdict),
+        )
+    run = check.run if check.run is not None else functools.partial(_protocol_run, check)
+    if check.needs_x64:
+        run = functools.partial(_in_x64, run)
+    return check._replace(run=run)
+
+
+_REGISTRY: dict[str, Check] = {}
+_ORIGINS: dict[str, str] = {}
+_LOADING: list[str] = []  # the origin being loaded by theorycheck._registry (a stack)
+
+
+def register(check: Check, *, replace: bool = False) -> Check:
+    """Adds ``check`` to the registry and returns it, prepared (see :func:`prepare`).
+
+    Args:
+      check: the check; names are unique.
+      replace: replace a check of the same name (re-running a notebook cell); without it a
+        second registration of a name raises.
+
+    Raises:
+      ValueError: the name is taken (the message names who registered it) or the check is
+        malformed (see :func:`prepare`).
+    """
+    check = prepare(check)
+    module = check.config_type.__module__
+    origin = _LOADING[-1] if _LOADING else "built-in" if module.startswith("theorycheck.checks.") else f"module {module}"
+    if check.name in _REGISTRY and not replace:
+        raise ValueError(
+            f"a check named {check.name!r} is already registered (by {_ORIGINS[check.name]}); "
+            f"{origin} registers it again: rename one, or pass register(..., replace=True)"
+        )
     _REGISTRY[check.name] = check
+    _ORIGINS[check.name] = origin
     return check
 
 
-def registry() -> dict[str, Check]:
-    """All registered checks, by name, in registration order."""
-    from theorycheck import checks as _checks  # noqa: F401  (importing registers the built-ins)
+def theorem(config: type, *, statement: str, source: str = "", name: str | None = None,
+            controls: Sequence[Mapping[str, Any]] = (), verdict: Callable | None = None,
+            replace: bool = False, **fields) -> Callable:
+    """Registers the decorated function as a check; returns the function unchanged.
 
-    return dict(_REGISTRY)
+    The lighter way to write a check: a frozen ``config`` dataclass (ranges by
+    :func:`config_field`), one function, and this decorator. The function is ``run(config, key)
+    -> Result``, or, when ``verdict`` is given, ``simulate(config, data, key) -> arrays`` (the
+    sweep protocol; name the traced keys in ``data_keys=``). The name defaults to the
+    function's, ``show`` prints its docstring, and every other :class:`Check` field (``plot``,
+    ``needs_x64``, ``quick``, ``data_keys`` ...) may be passed by keyword.
+
+    Examples:
+      >>> @theorem(MyConfig, statement="GD from zero reaches the min-norm interpolant",
+      ...          controls=[{"offset": 1.0}], needs_x64=True)
+      ... def min_norm(config, key):
+      ...     ...
+    """
+
+    def decorate(function: Callable) -> Callable:
+        protocol = verdict is not None
+        register(
+            Check(name=name or function.__name__, statement=statement, source=source, config_type=config,
+                  run=None if protocol else function, simulate=function if protocol else None,
+                  verdict=verdict, negative_controls=tuple(dict(c) for c in controls),
+                  doc=fields.pop("doc", None) or inspect.cleandoc(function.__doc__ or ""), **fields),
+            replace=replace,
+        )
+        return function
+
+    return decorate
 
 
-def get_check(name: str) -> Check:
-    """The check called ``name``; a ValueError lists the valid names otherwise."""
-    checks = registry()
-    if name not in checks:
-        raise ValueError(f"unknown check {name!r}; valid checks: {', '.join(checks)}")
-    return checks[name]
+def origin_of(name: str) -> str:
+    """Who registered the check ``name``: ``built-in``, ``entry point ...``, ``file ...``, ``module ...``."""
+    return _ORIGINS.get(name, "unregistered")
 
 
-def _coerce(name: str, field: dataclasses.Field, value: Any) -> Any:
+def _coerce(name: str, field: dataclasses.Field, value: Any, check_range: bool = True) -> Any:
     """Converts a CLI string (or a Python value) to the field's type and checks its range.
 
     A tuple-valued key (default a non-empty tuple) takes comma-separated values on the command
@@ -231,7 +344,7 @@ def _coerce(name: str, field: dataclasses.Field, value: Any) -> Any:
             raise ValueError(f"config key {name!r} expects a comma-separated list, got {value!r}")
         element = dataclasses.field(default=field.default[0], metadata=field.metadata)
         element.type = type(field.default[0])
-        return tuple(_coerce(name, element, item) for item in items)
+        return tuple(_coerce(name, element, item, check_range) for item in items)
     kind = field.type if isinstance(field.type, type) else type(field.default)
     optional = field.default is None
     if isinstance(value, str):
@@ -267,15 +380,18 @@ def _coerce(name: str, field: dataclasses.Field, value: Any) -> Any:
             f"config key {name!r} must be one of {list(meta['choices'])}, got {value!r}"
         )
     low, high = meta.get("low"), meta.get("high")
-    if low is not None and value < low or high is not None and value > high:
+    if check_range and (low is not None and value < low or high is not None and value > high):
         raise ValueError(
             f"config key {name!r} must lie in [{low}, {high}], got {value!r}"
         )
     return value
 
 
-def make_config(check: Check, overrides: Mapping[str, Any] | None = None):
+def make_config(check: Check, overrides: Mapping[str, Any] | None = None, *, unchecked=()):
     """The check's config with ``overrides`` applied, each validated (type and range).
+
+    ``unchecked`` names keys whose advertised range is not enforced (``falsify --range``
+    searching past it); their type, finiteness and the check's ``validate`` still are.
 
     Raises:
       ValueError: an unknown key (the message lists the valid keys), a wrong type, or a value
@@ -289,7 +405,7 @@ def make_config(check: Check, overrides: Mapping[str, Any] | None = None):
                 f"unknown config key {key!r} for check {check.name!r}; "
                 f"valid keys: {', '.join(fields)}"
             )
-        values[key] = _coerce(key, fields[key], value)
+        values[key] = _coerce(key, fields[key], value, check_range=key not in unchecked)
     config = check.config_type(**values)
     validate = getattr(config, "validate", None)
     if validate is not None:

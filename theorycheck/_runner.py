@@ -30,9 +30,11 @@ from ._check import (
     Result,
     as_jsonable,
     make_config,
-    registry,
+    prepare,
 )
 from ._provenance import provenance
+from .checks._common import default_plot
+from ._registry import imported_specs, registry
 
 RECORD_FIELDS = (
     "name",
@@ -209,19 +211,29 @@ def validate_result(check: Check, result: Result) -> Result:
 def execute(check: Check, config, seed: int) -> Result:
     """Runs one check with ``jax.random.key(seed)``, in float64 when the check needs it.
 
-    float64 is scoped to the check (``jax.enable_x64``), never switched on process-wide.
+    float64 is scoped to the check (``jax.enable_x64``), never switched on process-wide; the key
+    is made inside that scope, so it is the same key however the check is called.
     """
+    if check.run is None:  # an unregistered protocol check (a registered one is prepared already)
+        check = prepare(check)
     scope = jax.enable_x64(True) if check.needs_x64 else contextlib.nullcontext()
     with scope:
         result = jax.block_until_ready(check.run(config, jax.random.key(int(seed))))
         return validate_result(check, result)
 
 
-def _child(check: Check, config, seed: int, x64: bool, connection) -> None:
-    """Entry point of the process that runs one check under a deadline (``check`` is pickled by
-    reference to its module-level functions, so checks registered outside the package work)."""
+def _child(pickled: bytes, imports: list[str], seed: int, x64: bool, connection) -> None:
+    """Entry point of the process that runs one check under a deadline. The check is pickled by
+    reference to its module-level functions; the ``--import`` files and modules are imported
+    first, under the same module names, so a user's check file needs no ``__main__`` guard."""
     try:
+        import pickle
+
+        from ._registry import discover
+
         jax.config.update("jax_enable_x64", x64)
+        discover(imports)
+        check, config = pickle.loads(pickled)
         connection.send(("ok", execute(check, config, seed)))
     except BaseException as error:  # reported to the parent, which raises it there
         import traceback
@@ -247,10 +259,13 @@ def execute_with_deadline(check: Check, config, seed: int, max_seconds: float) -
     the deadline needs a process; the child recompiles, which costs seconds, so this path is only
     taken when a deadline is asked for.)
     """
+    import pickle
+
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     x64 = bool(jax.config.read("jax_enable_x64"))
-    process = context.Process(target=_child, args=(check, config, seed, x64, sender), daemon=True)
+    pickled = pickle.dumps((check, config))
+    process = context.Process(target=_child, args=(pickled, imported_specs(), seed, x64, sender), daemon=True)
     process.start()
     sender.close()
     try:
@@ -345,8 +360,8 @@ def _run(
         seconds = time.perf_counter() - start
         record = make_record(check, config, seed, result, seconds)
         save_arrays(os.path.join(out_dir, f"{check.name}.npz"), result, record, prov)
-        if plots and result.arrays:
-            check.plot(config, result, os.path.join(out_dir, f"{check.name}.png"))
+        if plots and (result.arrays or check.plot is None):
+            (check.plot or default_plot)(config, result, os.path.join(out_dir, f"{check.name}.png"))
         outcomes.append(_Outcome(record, result))
         write_records()
     bar.close()

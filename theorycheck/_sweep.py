@@ -43,7 +43,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ._check import PASS, Check, as_jsonable, get_check, make_config, static_part
+from ._check import PASS, Check, as_jsonable, make_config, static_part
+from ._registry import get_check
 from ._provenance import provenance
 from ._runner import (
     ConfigError,
@@ -57,7 +58,7 @@ from ._runner import (
 )
 
 SWEEP_FIELDS = ("seed", "outcome", "passed", "predicted", "measured", "error", "tolerance", "reason",
-                "seconds", "details")
+                "seconds_amortised", "chunk_points", "details")
 DEFAULT_MEMORY_BUDGET = 2 * 2**30  # bytes per chunk: arguments + outputs + temporaries
 MAX_CHUNK = 256
 
@@ -127,7 +128,7 @@ def _record_id(name: str, swept: Mapping[str, Any], seed: int, overrides: Mappin
 
 
 def plan_sweep(
-    name: str,
+    name: "str | Check",
     grid: Mapping[str, Sequence[Any]],
     seeds: Sequence[int],
     overrides: Mapping[str, Any] | None = None,
@@ -139,10 +140,13 @@ def plan_sweep(
       ConfigError: an unknown check or key, a grid over a key that the check lacks or that
         ``--set`` also sets, an empty grid, a value out of range, a bad seed.
     """
-    try:
-        check = get_check(name)
-    except ValueError as error:
-        raise ConfigError(str(error)) from None
+    if isinstance(name, Check):
+        check, name = name, name.name
+    else:
+        try:
+            check = get_check(name)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
     fields = [f.name for f in dataclasses.fields(check.config_type)]
     overrides = dict(overrides or {})
     if not grid:
@@ -159,17 +163,25 @@ def plan_sweep(
     if len(set(seeds)) != len(seeds):
         raise ConfigError(f"repeated seeds in {seeds}")
     fixed = {**{k: False for k in check.figure_keys}, **overrides}  # a sweep draws its own figure
-    points = []
+    configs = []
     for values in itertools.product(*grid.values()):
         point = dict(zip(grid, values))
         try:
-            config = make_config(check, {**fixed, **point})
+            configs.append(make_config(check, {**fixed, **point}))
         except ValueError as error:
             raise ConfigError(f"{name} at {point}: {error}") from None
+    # the fixed settings and the grid as the config holds them (typed: 0.1, 3, true, [16, 64]),
+    # not as the command line spelled them: the manifest, the record ids and the tables use these
+    typed_set = {k: as_jsonable(getattr(configs[0], k)) for k in overrides}
+    points = []
+    for config in configs:
         swept = {k: getattr(config, k) for k in grid}
         for seed in seeds:
-            points.append(Point(config, seed, swept, _record_id(name, swept, seed, overrides)))
-    return SweepPlan(check, {k: list(v) for k, v in grid.items()}, list(seeds), overrides, points)
+            points.append(Point(config, seed, swept, _record_id(name, swept, seed, typed_set)))
+    typed_grid = {k: list(dict.fromkeys(json.dumps(as_jsonable(getattr(c, k))) for c in configs))
+                  for k in grid}
+    typed_grid = {k: [json.loads(v) for v in values] for k, values in typed_grid.items()}
+    return SweepPlan(check, typed_grid, list(seeds), typed_set, points)
 
 
 # ---------------------------------------------------------------------------------------- store
@@ -303,8 +315,62 @@ def _data_dtype(config, key: str):
     return jnp.asarray(getattr(config, key)).dtype
 
 
-def _row(point: Point, record: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": point.id, "swept": as_jsonable(point.swept), **record}
+def _sweep_record(point: Point, check: Check, result, seconds: float, chunk_points: int) -> dict[str, Any]:
+    """A sweep's record of one point: the run record, its id and swept values, and the time as
+    what it is: ``seconds_amortised`` = the wall time of its chunk (one compiled ``vmap`` of
+    ``chunk_points`` points) divided by ``chunk_points``; a point run alone has its own time."""
+    record = make_record(check, point.config, point.seed, result, seconds / chunk_points)
+    record["seconds_amortised"] = record.pop("seconds")
+    return {"id": point.id, "swept": as_jsonable(point.swept), **record, "chunk_points": int(chunk_points)}
+
+
+def evaluate(check: Check, points: Sequence[Point], done: "set[str] | frozenset[str]" = frozenset(),
+             memory_budget: int = DEFAULT_MEMORY_BUDGET):
+    """Runs every point of ``points`` whose id is not in ``done``; yields ``(point, result,
+    chunk_seconds, chunk_points)`` as each chunk finishes (call it inside the check's float64
+    scope).
+
+    Points are grouped by the static part of their config; a group runs as one jitted ``vmap``
+    (or ``lax.map``) of ``simulate`` per chunk, sharded over every device, and each point's
+    verdict is the check's own. Groups and chunks are cut from all of ``points``, not from what is
+    still pending, so a resumed sweep runs every remaining point in exactly the batch (same
+    members, same size, same padding) as an uninterrupted one: its records are bit-identical. A
+    check without the protocol runs its points one by one (split round-robin over processes).
+    """
+    groups: dict[Any, list[Point]] = {}
+    for point in points:
+        groups.setdefault(static_part(point.config, check.data_keys), []).append(point)
+    for static, members in groups.items():
+        if all(p.id in done for p in members):
+            continue
+        if check.simulate is None:
+            for point in members[jax.process_index()::jax.process_count()]:
+                if point.id not in done:
+                    start = time.perf_counter()
+                    result = execute(check, point.config, point.seed)
+                    yield point, result, time.perf_counter() - start, 1
+            continue
+        devices = jax.device_count()
+        sharding = NamedSharding(_mesh(), PartitionSpec("batch"))
+
+        def example(size, members=members):
+            data = {k: jax.ShapeDtypeStruct((size,), _data_dtype(members[0].config, k), sharding=sharding)
+                    for k in check.data_keys}
+            key_shape = np.asarray(jax.random.key_data(jax.random.key(0))).shape
+            return data, jax.ShapeDtypeStruct((size, *key_shape), np.uint32, sharding=sharding)
+
+        size, executable = _chunk_size(check, static, len(members), devices, memory_budget, example)
+        for begin in range(0, len(members), size):
+            chunk = members[begin:begin + size]
+            if all(p.id in done for p in chunk):
+                continue
+            start = time.perf_counter()
+            outputs = _simulate_chunk(check, static, chunk, sharding, size, executable)
+            seconds = time.perf_counter() - start
+            for point, arrays in zip(chunk, outputs):
+                if point.id not in done:
+                    data = {k: getattr(point.config, k) for k in check.data_keys}
+                    yield point, validate_result(check, check.verdict(point.config, data, arrays)), seconds, len(chunk)
 
 
 def run_sweep(
@@ -334,41 +400,10 @@ def run_sweep(
                unit="run", file=sys.stderr, disable=not progress or not sys.stderr.isatty() or not writer)
     scope = jax.enable_x64(True) if check.needs_x64 else contextlib.nullcontext()
     with scope:
-        groups: dict[Any, list[Point]] = {}
-        for point in pending:
-            groups.setdefault(static_part(point.config, check.data_keys), []).append(point)
-        for static, points in groups.items():
-            if check.simulate is None:
-                mine = points[jax.process_index()::jax.process_count()]
-                for point in mine:
-                    start = time.perf_counter()
-                    result = execute(check, point.config, point.seed)
-                    _write_record(out_dir, _row(point, make_record(check, point.config, point.seed, result,
-                                                                   time.perf_counter() - start)), check, result)
-                    bar.update(1)
-                continue
-            devices = jax.device_count()
-            sharding = NamedSharding(_mesh(), PartitionSpec("batch"))
-
-            def example(size, points=points):
-                data = {k: jax.ShapeDtypeStruct((size,), _data_dtype(points[0].config, k), sharding=sharding)
-                        for k in check.data_keys}
-                key_shape = np.asarray(jax.random.key_data(jax.random.key(0))).shape
-                return data, jax.ShapeDtypeStruct((size, *key_shape), np.uint32, sharding=sharding)
-
-            size, executable = _chunk_size(check, static, len(points), devices, memory_budget, example)
-            for begin in range(0, len(points), size):
-                chunk = points[begin:begin + size]
-                start = time.perf_counter()
-                outputs = _simulate_chunk(check, static, chunk, sharding, size, executable)
-                seconds = (time.perf_counter() - start) / len(chunk)
-                for point, arrays in zip(chunk, outputs):
-                    data = {k: getattr(point.config, k) for k in check.data_keys}
-                    result = validate_result(check, check.verdict(point.config, data, arrays))
-                    if writer:
-                        _write_record(out_dir, _row(point, make_record(check, point.config, point.seed,
-                                                                       result, seconds)), check, result)
-                bar.update(len(chunk))
+        for point, result, seconds, chunk_points in evaluate(check, plan.points, done, memory_budget):
+            if writer or check.simulate is None:  # without the protocol every process writes its own
+                _write_record(out_dir, _sweep_record(point, check, result, seconds, chunk_points), check, result)
+            bar.update(1)
     bar.close()
     if jax.process_count() > 1:
         from jax.experimental import multihost_utils
@@ -382,14 +417,24 @@ def run_sweep(
     return rows, len(pending)
 
 
+def table_fields(plan: SweepPlan) -> list[str]:
+    """The columns of a sweep table: ``name``, the swept keys, every other config key (fixed
+    ones too), then :data:`SWEEP_FIELDS`."""
+    keys = [f.name for f in dataclasses.fields(plan.check.config_type)]
+    return ["name", *plan.grid, *(k for k in keys if k not in plan.grid), *SWEEP_FIELDS]
+
+
 def tidy(plan: SweepPlan, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One flat row per (config, seed): every swept key as a column, then :data:`SWEEP_FIELDS`."""
-    return [{**{k: row["swept"][k] for k in plan.grid}, **{k: row[k] for k in SWEEP_FIELDS}} for row in rows]
+    """One flat row per (config, seed), in :func:`table_fields` order: the check's name, every
+    config key as its own column (native JSON types), the seed, the outcome and the numbers."""
+    fields = table_fields(plan)
+    return [{k: (row["name"] if k == "name" else row["config"][k] if k in row["config"] else row.get(k))
+             for k in fields} for row in rows]
 
 
 def write_tables(plan: SweepPlan, rows, out_dir: str, argv=None) -> None:
     flat = tidy(plan, rows)
-    write_csv(flat, os.path.join(out_dir, "results.csv"), fields=[*plan.grid, *SWEEP_FIELDS])
+    write_csv(flat, os.path.join(out_dir, "results.csv"), fields=table_fields(plan))
     write_json({"provenance": provenance(None if argv is None else list(argv)), **_manifest(plan), "rows": flat},
                os.path.join(out_dir, "results.json"))
 

@@ -1,4 +1,5 @@
-"""The ``theorycheck`` command line: ``list``, ``show NAME``, ``run [NAME ...]`` and ``sweep NAME``.
+"""The ``theorycheck`` command line: ``list``, ``show NAME``, ``run [NAME ...]``, ``sweep NAME`` and
+``falsify NAME``.
 
 Exit codes: 0 every check passed, 1 a check failed, 3 none failed but some were inconclusive,
 2 bad input (unknown check or config key, a malformed ``--set``, a value of the wrong type or out
@@ -19,7 +20,8 @@ from theorycheck import dynamics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._check import FAIL, INCONCLUSIVE, as_jsonable, describe_fields, registry
+from ._check import FAIL, INCONCLUSIVE, as_jsonable, describe_fields
+from ._registry import IMPORT_ENV, discover, load_errors, origin_of, registry
 from ._runner import ConfigError, _run
 
 EXIT_PASSED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
@@ -92,10 +94,30 @@ def _cmd_list(args) -> int:
     if not checks:
         print("(no checks registered)")
         return 0
-    width = max(map(len, checks))
+    origins = {name: _short_origin(origin_of(name)) for name in checks}
+    width, origin_width = max(map(len, checks)), max(map(len, origins.values()))
     for name, check in checks.items():
-        print(f"{name.ljust(width)}  {check.statement}")
+        print(f"{name.ljust(width)}  {origins[name].ljust(origin_width)}  {check.statement}")
     return 0
+
+
+def _short_origin(origin: str) -> str:
+    """``built-in``, ``plugin DIST`` (an entry point), ``file NAME.py`` or ``module NAME``."""
+    kind, _, what = origin.partition(" ")
+    if kind == "entry":  # "entry point NAME = VALUE (DIST VERSION)"
+        dist = what.rpartition("(")[2].rstrip(")")
+        return f"plugin {dist}" if "(" in what else f"plugin {what.split()[1]}"
+    if kind == "file":
+        return f"file {os.path.basename(what)}"
+    return origin
+
+
+def _report_load_errors() -> bool:
+    """Prints every plugin that failed to load, with its origin; True when there were any."""
+    errors = load_errors(reported=True)
+    for error in errors:
+        print(f"{PROG}: error: check plugin {error.origin} failed to load: {error.message}", file=sys.stderr)
+    return bool(errors)
 
 
 def _cmd_show(args) -> int:
@@ -106,6 +128,7 @@ def _cmd_show(args) -> int:
     print(check.name)
     print(f"  statement: {check.statement}")
     print(f"  source:    {check.source}")
+    print(f"  from:      {origin_of(check.name)}")
     print(f"  float64:   {'required (scoped to this check)' if check.needs_x64 else 'not required'}")
     if check.data_keys:
         batch = "vmap" if check.batching == "vmap" else "lax.map (event-stopped solves)"
@@ -131,7 +154,10 @@ def _cmd_show(args) -> int:
 
 
 def _check_docstring(check) -> str:
-    """The docstring of the module that defines ``check`` (where its config dataclass lives)."""
+    """The check's ``doc``, else the docstring of the module that defines it (where its config
+    dataclass lives)."""
+    if check.doc:
+        return inspect.cleandoc(check.doc)
     module = sys.modules.get(check.config_type.__module__)
     return inspect.cleandoc(module.__doc__) if module is not None and module.__doc__ else ""
 
@@ -212,10 +238,10 @@ def _cmd_sweep(args) -> int:
         return exit_code([r["outcome"] for r in rows])
     flat = tidy(plan, rows)
     keys = list(plan.grid)
-    header = [*keys, "seed", "verdict", "error", "tolerance", "seconds"]
+    header = [*keys, "seed", "verdict", "error", "tolerance", "s/point"]
     shown = flat if len(flat) <= 60 else [r for r in flat if r["outcome"] != "pass"]
     table = [[*(_number(r[k]) for k in keys), str(r["seed"]), r["outcome"].upper(), _number(r["error"]),
-              _number(r["tolerance"]), f"{r['seconds']:.2f}"] for r in shown]
+              _number(r["tolerance"]), f"{r['seconds_amortised']:.2f}"] for r in shown]
     if table:
         print(_table(table, header))
     if len(flat) > 60:
@@ -230,6 +256,40 @@ def _cmd_sweep(args) -> int:
     return exit_code([r["outcome"] for r in flat])
 
 
+def _cmd_falsify(args) -> int:
+    from ._falsify import DEFAULT_BUDGET, command_line, falsify, parse_ranges, summary
+    from ._registry import get_check
+
+    try:
+        try:
+            check = get_check(args.name)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+        search = falsify(check, budget=args.budget if args.budget is not None else DEFAULT_BUDGET,
+                         seed=args.seed, fixed=_parse_sets(args.set), ranges=parse_ranges(check, args.range),
+                         quick=args.quick, max_seconds=args.max_seconds, out_dir=args.out,
+                         progress=(lambda m: print(f"  {m}", file=sys.stderr)) if sys.stderr.isatty() else None)
+    except ConfigError as error:
+        return _error(str(error))
+    report = summary(search)
+    held = ", ".join(report["held_at_default"])
+    print(f"{check.name}: {report['configs']} configs: {report['pass']} passed, {report['fail']} failed, "
+          f"{report['inconclusive']} inconclusive" + (f"; {search.stopped}" if search.stopped else "")
+          + (f" (held at their defaults, the negative controls' keys: {held}; free one with --range KEY)"
+             if held else ""))
+    if search.counterexample is None:
+        print(f"no counterexample in {report['configs']} configs ({report['inconclusive']} inconclusive)")
+        return EXIT_PASSED
+    print(f"\ncounterexample (shrunk in {len(search.shrink_path) - 1} steps):")
+    for step, trial in enumerate(search.shrink_path):
+        print(f"  {step}: {trial.overrides or '(defaults)'} seed {trial.seed}: {trial.record['reason']}")
+    print(f"\nminimal: {command_line(check, search.counterexample)}")
+    print(f"  FAIL: {search.counterexample.record['reason']}")
+    if args.out:
+        print(f"records: {os.path.join(args.out, 'falsify.json')}")
+    return EXIT_FAILED
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -238,17 +298,21 @@ def _parser() -> argparse.ArgumentParser:
         "inconclusive, 2 bad input",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    plugins = argparse.ArgumentParser(add_help=False)
+    plugins.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE_OR_FILE",
+                         help="import a module or a .py file that registers checks first (repeatable; "
+                              f"also ${IMPORT_ENV}, {os.pathsep}-separated)")
 
-    listing = commands.add_parser("list", help="one line per check: name and statement")
+    listing = commands.add_parser("list", parents=[plugins], help="one line per check: name, origin, statement")
     listing.set_defaults(handler=_cmd_list)
 
     show = commands.add_parser(
-        "show", help="a check's statement, source, config keys and negative controls"
+        "show", parents=[plugins], help="a check's statement, source, config keys and negative controls"
     )
     show.add_argument("name", metavar="NAME")
     show.set_defaults(handler=_cmd_show)
 
-    run = commands.add_parser("run", help="run checks (all of them if no NAME is given)")
+    run = commands.add_parser("run", parents=[plugins], help="run checks (all of them if no NAME is given)")
     run.add_argument("names", nargs="*", metavar="NAME", help="checks to run (default: all)")
     run.add_argument(
         "--set",
@@ -265,7 +329,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="per-check wall-clock budget; a check over it is killed and INCONCLUSIVE")
     run.set_defaults(handler=_cmd_run)
 
-    sweep = commands.add_parser("sweep", help="run one check over a grid of config values and seeds")
+    sweep = commands.add_parser("sweep", parents=[plugins], help="run one check over a grid of config values and seeds")
     sweep.add_argument("name", metavar="NAME")
     sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                        help="a swept key: KEY=V1,V2,..., KEY=geom:LO:HI:N or KEY=lin:LO:HI:N (repeatable); "
@@ -282,6 +346,20 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--num-processes", type=int, metavar="N", help="jax.distributed process count")
     sweep.add_argument("--process-id", type=int, metavar="I", help="this process's index in [0, N)")
     sweep.set_defaults(handler=_cmd_sweep)
+
+    hunt = commands.add_parser("falsify", parents=[plugins],
+                               help="search a check's ranges for a counterexample (hypothesis) and shrink it")
+    hunt.add_argument("name", metavar="NAME")
+    hunt.add_argument("--budget", type=int, metavar="N", help="configs to draw (default 50)")
+    hunt.add_argument("--seed", type=int, default=0, help="the search's seed: the same seed draws the same configs")
+    hunt.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="pin a key (repeatable)")
+    hunt.add_argument("--range", action="append", default=[], metavar="KEY[=LO:HI|=V1,V2]",
+                      help="search KEY over its advertised range, over [LO, HI] (past it too) or over values; "
+                           "frees a negative control's key, which is otherwise held at its default (repeatable)")
+    hunt.add_argument("--quick", action="store_true", help="pin the check's quick sizes; draw other integer keys no higher than their defaults")
+    hunt.add_argument("--max-seconds", type=_positive_seconds, metavar="S", help="bound on the whole search")
+    hunt.add_argument("--out", metavar="DIR", help="write the records, results.csv and falsify.json here")
+    hunt.set_defaults(handler=_cmd_falsify)
     return parser
 
 
@@ -306,6 +384,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 2)
+    discover(args.imports)
+    if args.command == "list":  # the checks that did load are still listed
+        broken = _report_load_errors()
+        code = args.handler(args)
+        return EXIT_BAD_INPUT if broken else code
+    if _report_load_errors():
+        return EXIT_BAD_INPUT
     return args.handler(args)
 
 

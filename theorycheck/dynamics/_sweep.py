@@ -27,6 +27,27 @@ def sweep(fn: Callable, batched_args: tuple, *, in_axes) -> Callable:
     Every argument with a batch axis (``in_axes`` entry 0) is placed with :func:`batch_sharding`;
     the rest are replicated. The numbers do not depend on the device count: each batch element
     carries its own data (and key), and XLA partitions the vmapped computation along the batch.
+
+    Args:
+      fn: a pure function of ``len(batched_args)`` positional arguments (pytrees of arrays).
+      batched_args: the arguments, a tuple; those swept carry a leading batch axis of one common
+        length on every leaf.
+      in_axes: one entry per argument, as ``jax.vmap`` takes it but only ``0`` (swept: the
+        leading axis of every leaf is the batch) or ``None`` (shared by every element, replicated
+        over devices); a tuple/list of the same length as ``batched_args``. At least one entry
+        must be ``0``.
+
+    Returns:
+      ``fn``'s output pytree with a leading batch axis on every leaf (element ``i`` is
+      ``fn`` of the ``i``-th slice of the swept arguments), sharded along that axis.
+
+    Raises:
+      ValueError: no argument is swept.
+
+    Examples:
+      >>> run = dynamics.gradient_descent(loss, dynamics.plain_sgd(0.1), num_steps=100)
+      >>> traj = dynamics.sweep(run, (params0, key, {"learning_rate": jnp.array([0.05, 0.1])}),
+      ...                       in_axes=(None, None, 0))
     """
     leaves = [leaf for arg, axis in zip(batched_args, in_axes) if axis == 0 for leaf in jax.tree.leaves(arg)]
     if not leaves:
