@@ -1,0 +1,22 @@
+"""Verdict weakenings of sgd_noise (scripts/mutation_campaign.py --check sgd_noise)."""
+
+from mutation_campaign import Mutant
+
+P = "theorycheck/checks/sgd_noise.py"
+T = ("-n", "0", "theory_tests/test_square_loss.py", "-k", "sgd_noise")
+
+MUTANTS = [
+    Mutant("vsgd-tolerance-sqrt2", P, "TOLERANCE, FLOOR_SLACK, PLATEAU = 0.5, 0.15, 0.5",
+           "TOLERANCE, FLOOR_SLACK, PLATEAU = 0.71, 0.15, 0.5", "the 1 − F/R band √2 wider", tests=T),
+    Mutant("vsgd-floor-slack-10x", P, "if r_late < (1 - FLOOR_SLACK) * floor:", "if r_late < (1 - 10 * FLOOR_SLACK) * floor:",
+           "the floor bound's slack 10x (never fires)", tests=T),
+    Mutant("vsgd-plateau-dropped", P, "    if r_late < PLATEAU * r_mid:", "    if False:",
+           "the plateau criterion dropped", tests=T),
+    Mutant("vsgd-plateau-10x", P, "    if r_late < PLATEAU * r_mid:", "    if r_late < 0.1 * PLATEAU * r_mid:",
+           "the plateau ratio loosened 10x", tests=T),
+    Mutant("vsgd-divergence-kept", P, "    if bool(arrays[\"diverged\"]) or not np.isfinite(r_late):", "    if False:",
+           "a diverged run judged as data", tests=T),
+    Mutant("vsgd-zero-step-passes", P, "error = 1.0 - floor / r_late if r_late > 0 else 1.0",
+           "error = 1.0 - floor / r_late if r_late > 0 else 0.0", "a run that stopped moving reads as on the floor",
+           tests=T),
+]
