@@ -3,7 +3,7 @@
 from mutation_campaign import Mutant
 
 P = "theorycheck/checks/edge_of_stability.py"
-T = ("-n", "0", "theory_tests/test_checks.py", "-k", "edge_of_stability and not property")
+T = ("-n", "0", "theory_tests/test_verdict_edge_of_stability.py", "theory_tests/test_checks.py", "-k", "edge_of_stability and not property")
 
 MUTANTS = [
     Mutant("veos-abs-dropped", P, "error = float(np.max(np.abs(post - 1.0)))", "error = float(np.max(post - 1.0))",

@@ -3,7 +3,7 @@
 from mutation_campaign import Mutant
 
 P = "theorycheck/checks/gd_quadratic.py"
-T = ("-n", "0", "theory_tests/test_checks.py", "-k", "gd_quadratic and not property")
+T = ("-n", "0", "theory_tests/test_verdict_gd_quadratic.py", "theory_tests/test_checks.py", "-k", "gd_quadratic and not property")
 
 MUTANTS = [
     Mutant("vgdq-tolerance-10x", P, "tolerance = condition * config.dim * config.steps * np.finfo(np.float64).eps",

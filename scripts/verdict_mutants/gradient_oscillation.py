@@ -3,11 +3,11 @@
 from mutation_campaign import Mutant
 
 P = "theorycheck/checks/gradient_oscillation.py"
-T = ("-n", "0", "theory_tests/test_checks.py", "-k", "gradient_oscillation")
+T = ("-n", "0", "theory_tests/test_verdict_gradient_oscillation.py", "theory_tests/test_checks.py", "-k", "gradient_oscillation")
 
 MUTANTS = [
-    Mutant("vosc-all-to-any", P, "oscillates = bool(tail.size and np.all(tail < THRESHOLD))",
-           "oscillates = bool(tail.size and np.any(tail < THRESHOLD))",
+    Mutant("vosc-all-to-any", P, "settles = bool(tail.size and np.all(sign * tail > -THRESHOLD))",
+           "settles = bool(tail.size and np.any(sign * tail > -THRESHOLD))",
            "one tail record below −0.99 suffices", tests=T),
     Mutant("vosc-threshold-10x", P, "THRESHOLD = -0.99  #", "THRESHOLD = -0.9  #",
            "the band 1 + cos <= 0.01 loosened 10x", tests=T),
@@ -16,8 +16,8 @@ MUTANTS = [
     Mutant("vosc-formula-abs-dropped", P, "np.max(np.abs(measured_series[:usable] - exact[:usable]))",
            "np.max(measured_series[:usable] - exact[:usable])",
            "a cosine below the formula never counts", tests=T),
-    Mutant("vosc-error-best", P, "error = float(np.max(1.0 + tail)) if tail.size else float(\"nan\")",
-           "error = float(np.min(1.0 + tail)) if tail.size else float(\"nan\")",
+    Mutant("vosc-error-best", P, "error = float(np.max(1.0 - sign * tail)) if tail.size else float(\"nan\")",
+           "error = float(np.min(1.0 - sign * tail)) if tail.size else float(\"nan\")",
            "the best tail record instead of the worst", tests=T),
     Mutant("vosc-settle-ignored", P, "    elif settle > tail_start:", "    elif False:",
            "a run too short for the closed form to settle judged anyway", tests=T),

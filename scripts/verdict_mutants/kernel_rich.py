@@ -3,7 +3,7 @@
 from mutation_campaign import Mutant
 
 P = "theorycheck/checks/kernel_rich.py"
-T = ("-n", "0", "theory_tests/test_checks.py", "-k", "kernel_rich and not property")
+T = ("-n", "0", "theory_tests/test_verdict_kernel_rich.py", "theory_tests/test_checks.py", "-k", "kernel_rich and not property")
 
 MUTANTS = [
     Mutant("vkr-gd-tolerance-10x", P, "else 0.025 * float(data[\"lr_scale\"])", "else 0.25 * float(data[\"lr_scale\"])",

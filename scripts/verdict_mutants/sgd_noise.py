@@ -3,7 +3,7 @@
 from mutation_campaign import Mutant
 
 P = "theorycheck/checks/sgd_noise.py"
-T = ("-n", "0", "theory_tests/test_square_loss.py", "-k", "sgd_noise")
+T = ("-n", "0", "theory_tests/test_verdict_sgd_noise.py", "theory_tests/test_square_loss.py", "-k", "sgd_noise")
 
 MUTANTS = [
     Mutant("vsgd-tolerance-sqrt2", P, "TOLERANCE, FLOOR_SLACK, PLATEAU = 0.5, 0.15, 0.5",
