@@ -20,7 +20,9 @@ MUTANTS = [
     Mutant("vgdq-stability-band-10x", P, "measured_stable = simulated[sweep, -1] < simulated[sweep, 0]",
            "measured_stable = simulated[sweep, -1] < 10 * simulated[sweep, 0]",
            "a loss grown up to 10x still counted as stable", tests=T),
-    Mutant("vgdq-comparison-window-ignored", P, "comparable = np.arange(config.steps + 1)[None, :] < np.minimum(window[:, :1], simulated_overflow[:, None])",
-           "comparable = np.arange(config.steps + 1)[None, :] < 1",
+    Mutant("vgdq-comparison-window-ignored", P, "comparable = (np.arange(config.steps + 1)[None, :] < np.minimum(window[:, :1], simulated_overflow[:, None])) & represented",
+           "comparable = (np.arange(config.steps + 1)[None, :] < 1) & represented",
            "only L_0 compared with the closed form", tests=T),
+    Mutant("vgdq-underflow-floor-dropped", P, "represented = log_exact >= UNDERFLOW_LOG",
+           "represented = log_exact >= -np.inf", "underflowed steps compared (0/0 in the max)", tests=T),
 ]

@@ -21,6 +21,8 @@ MUTANTS = [
            "the best tail record instead of the worst", tests=T),
     Mutant("vosc-settle-ignored", P, "    elif settle > tail_start:", "    elif False:",
            "a run too short for the closed form to settle judged anyway", tests=T),
-    Mutant("vosc-representable-ignored", P, "ok = np.isfinite(measured_series) & representable[:-1] & representable[1:]",
-           "ok = np.isfinite(measured_series)", "records out of float64's normal range kept", tests=T),
+    Mutant("vosc-representable-ignored", P, "& (2.0 * log_norms <= np.log(info.max) - np.log(2.0 * lam.size)))",
+           "& (2.0 * log_norms <= np.inf))", "records past the overflow of ‖g‖² kept (the issue's −0.0)", tests=T),
+    Mutant("vosc-simulated-cut-dropped", P, "          & simulated_ok[:-1] & simulated_ok[1:])",
+           "          )", "the recorded loss does not cut the records", tests=T),
 ]
