@@ -13,10 +13,13 @@ one line: gᵢ(t) = λᵢ cᵢ (1 − ηλᵢ)^t with cᵢ = qᵢᵀw_0, so the 
 cos(g_t, g_{t+1}) are ∝ (λᵢcᵢ)²|1 − ηλᵢ|^{2t} and concentrate on i*). No paper statement is
 relied on: the claim is elementary linear algebra, which is why no source was searched.
 
-**The claim checked** is the oscillation, not the identity: at the configured (η, A), the
-consecutive-gradient cosine of the simulated run stays below −0.99 over the last
-``TAIL`` = 25% of the steps. The exact formula above is checked at every step too, but it holds
-for every η (also under the control), so on its own it decides nothing about oscillation.
+**The claim checked** is the limit, on both sides of the threshold, not only the identity: at
+the configured (η, A) the consecutive-gradient cosine of the simulated run settles on the
+predicted sign(1 − ηλ_{i*}) = ±1: below −0.99 over the last ``TAIL`` = 25% of the steps when
+η > 2/(λ_max + λ_min) (oscillation), above +0.99 when η is below it (the gradients align; the
+check's own prediction says there is no oscillation there, so that is what it tests, rather than
+failing a setting where the effect is predicted absent). The exact formula above is checked at
+every step too.
 
 **Setup.** A = Q diag(``eigenvalues``) Qᵀ with a random rotation Q (key) (the default spectrum is
 the issue's A = diag(1, 10), up to the rotation, which the claim is invariant to), w* = 0,
@@ -31,9 +34,9 @@ the sharpness has reached 2/η the consecutive cosine sits near −1 (THEORY.md 
 It reports the median cosine over the first 10% and the last half of the run and the final
 sharpness·η/2 (one Lanczos estimate), and does not enter the verdict. ``eos_steps = 0`` skips it.
 
-**Tolerances.** Oscillation: every tail record must satisfy cos < −0.99 (``error`` =
-max over the tail of 1 + cos, ``tolerance`` = 0.01: the issue's operational threshold for a
-limit of −1, fixed before any run; the quadratic's limit is exactly −1 when the claim holds). The
+**Tolerances.** Limit: every tail record must satisfy ±cos > 0.99 (``error`` = max over the
+tail of 1 ∓ cos, the sign the predicted limit's, ``tolerance`` = 0.01: the issue's operational
+threshold for a limit of −1, fixed before any run, used symmetrically for +1). The
 verdict is only taken once the closed form shows the run is long enough: the exact cosine must
 have settled within 1e-3 of its limit ±1 before the tail starts, otherwise the run is
 ``inconclusive`` with the number of steps needed. Formula: each step rounds the matvec and the
@@ -41,12 +44,17 @@ update, perturbing w_t by about d·ε·‖A‖‖w_t‖; relative to ‖g_t‖ �
 step in the gradient's direction (κ = λ_max/λ_min), a further factor κ enters when the
 perturbation is mapped through A, and t steps add up linearly; the cosine of two unit vectors,
 each off by δ, moves by at most 2δ each: tolerance 4·κ²·d·T·ε (3.5e-11 at the defaults, below the
-issue's 1e-10). The formula is compared only on records before the run overflows float64 (η >
-2/λ_max diverges, which is still an oscillation: the top mode grows with alternating sign).
+issue's 1e-10). Both criteria use only records where ‖g‖² of both gradients lies in
+[tiny/ε, max/(2d)], by the closed form and by the recorded loss (2λ_min·L ≤ ‖g‖² ≤ 2λ_max·L):
+η > 2/λ_max diverges, which is still an oscillation (the top mode grows with alternating sign),
+but once ‖g‖² overflows the observer's norm is inf and its cosine a meaningless −0.0; a run
+decaying for thousands of steps underflows. The tail is the last 25% of the records kept.
 
-**Negative control.** ``lr=0.15`` < 2/(λ_max + λ_min) = 0.1818: the first cosines are negative
-(−0.96, −0.90, …, the top mode dominates g_0) but the slow mode takes over and the cosine turns
-positive, → +1: the oscillation claim fails although the exact formula still matches.
+**Negative control.** ``momentum=0.5`` (heavy ball) violates "plain GD": the gradient recursion
+is of second order, g_{t+1} ≠ (I − ηA)g_t, and at the default η = 0.19 > 0.1818 the simulated
+cosine turns positive instead of settling at −1: both the formula and the limit criterion fail,
+decided by the simulation. (The former control ``lr=0.15`` < 2/(λ_max + λ_min) failed by
+definition of the one-sided claim; it now passes, the cosine tending to the predicted +1.)
 """
 
 import dataclasses
@@ -81,6 +89,8 @@ class GradientOscillationConfig:
     steps: int = config_field(200, low=10, high=5000, help="GD steps T on the quadratic")
     eos_steps: int = config_field(5000, low=0, high=100_000,
                                   help="steps of the edge-of-stability side run at η = 0.4 (details only; 0 skips)")
+    momentum: float = config_field(0.0, low=0.0, high=0.99,
+                                   help="heavy-ball momentum (0 = the claim's plain GD; 0.5 is the negative control)")
 
     def validate(self):
         if len(set(self.eigenvalues)) < 2:
@@ -103,7 +113,7 @@ def simulate(config: GradientOscillationConfig, data, key):
         return 0.5 * w @ (matrix @ w)
 
     run = dynamics.gradient_descent(
-        loss, dynamics.plain_sgd(data["lr"]), num_steps=config.steps, every=1,
+        loss, dynamics.plain_sgd(data["lr"], momentum=data["momentum"]), num_steps=config.steps, every=1,
         observers={"cosine": dynamics.gradient_cosine(loss)},
     )
     trajectory = run(w0, key_run)
@@ -193,8 +203,19 @@ def verdict(config: GradientOscillationConfig, data, arrays) -> Result:
     # thousands of steps underflows, one with |1 − ηλ_max| > 1 overflows; both are cut off.
     info = np.finfo(np.float64)
     log_norms = exact_log_gradient_norms(lam, coefficients, lr, config.steps)
-    representable = 2.0 * log_norms >= np.log(info.tiny) - np.log(info.eps)
-    ok = np.isfinite(measured_series) & representable[:-1] & representable[1:]
+    # the upper end: ‖g‖² itself (norm and dot product) must stay below max float64, with room for
+    # d terms of the sum; past it the observer's norm is inf and the cosine a meaningless ±0 or NaN
+    representable = ((2.0 * log_norms >= np.log(info.tiny) - np.log(info.eps))
+                     & (2.0 * log_norms <= np.log(info.max) - np.log(2.0 * lam.size)))
+    # the same cut on the simulated run (a run that is not plain GD need not follow log_norms):
+    # 2λ_min·L <= ‖g‖² <= 2λ_max·L with L the recorded loss
+    with np.errstate(all="ignore"):
+        log_loss = np.log(2.0 * np.asarray(arrays["losses"], dtype=float))
+    simulated_ok = (np.isfinite(log_loss) & (log_loss + np.log(lam.min()) >= np.log(info.tiny) - np.log(info.eps))
+                    & (log_loss + np.log(lam.max()) <= np.log(info.max) - np.log(2.0 * lam.size)))
+    simulated_ok = np.append(simulated_ok, simulated_ok[-1:])  # L_T is not recorded: as L_(T−1)
+    ok = (np.isfinite(measured_series) & representable[:-1] & representable[1:]
+          & simulated_ok[:-1] & simulated_ok[1:])
     usable = int(np.argmin(ok)) if not ok.all() else ok.size
     exact = exact_cosines(lam, coefficients, lr, config.steps)
     d, kappa = lam.size, lam.max() / lam.min()
@@ -219,18 +240,24 @@ def verdict(config: GradientOscillationConfig, data, arrays) -> Result:
         inconclusive.append(
             f"the exact cosine settles to its limit {limit:+.0f} only at step {settle}, after the tail starts "
             f"(step {tail_start}); raise steps to >= {needed}")
-    error = float(np.max(1.0 + tail)) if tail.size else float("nan")
+    sign = limit if limit != 0.0 else -1.0
+    error = float(np.max(1.0 - sign * tail)) if tail.size else float("nan")
     if not inconclusive and formula_error > formula_tol:
         failed.append(f"the simulated cosine left the exact formula: max deviation {formula_error:.3g} "
                       f"> {formula_tol:.3g}")
-    oscillates = bool(tail.size and np.all(tail < THRESHOLD))
-    if tail.size and not oscillates:
+    settles = bool(tail.size and np.all(sign * tail > -THRESHOLD))
+    if tail.size and not settles and sign < 0:
         where = "turned positive" if np.max(tail) > 0 else "stayed above −0.99"
         failed.append(
             f"consecutive gradients do not oscillate: cos(g_t, g_(t+1)) {where} over the last {TAIL:.0%} of "
-            f"steps (max {np.max(tail):+.4f}; η = {lr:g} vs 2/(λ_max+λ_min) = {critical:.4g})")
+            f"steps (max {np.max(tail):+.4f}; η = {lr:g} > 2/(λ_max+λ_min) = {critical:.4g} predicts −1)")
+    elif tail.size and not settles:
+        where = "turned negative" if np.min(tail) < 0 else "stayed below +0.99"
+        failed.append(
+            f"consecutive gradients are not aligned: cos(g_t, g_(t+1)) {where} over the last {TAIL:.0%} of "
+            f"steps (min {np.min(tail):+.4f}; η = {lr:g} < 2/(λ_max+λ_min) = {critical:.4g} predicts +1)")
     outcome, reason = decide(error, 1.0 + THRESHOLD, fail_reasons=failed, inconclusive_reasons=inconclusive,
-                             what="max over the tail of 1 + cos(g_t, g_(t+1))")
+                             what=f"max over the tail of 1 {'+' if sign < 0 else '−'} cos(g_t, g_(t+1))")
     details = {
         "critical_lr": critical, "limit_predicted": limit, "settling_step": settle,
         "tail_max_cosine": float(np.max(tail)) if tail.size else None,
@@ -290,17 +317,17 @@ def plot(config: GradientOscillationConfig, result: Result, path) -> None:
 CHECK = register(
     Check(
         name="gradient_oscillation",
-        statement="On a quadratic with η > 2/(λ_max+λ_min), consecutive GD gradients become anti-correlated: "
-                  "cos(g_t, g_(t+1)) follows its exact formula and tends to −1.",
+        statement="On a quadratic, cos(g_t, g_(t+1)) of GD follows its exact formula and tends to "
+                  "sign(1 − ηλ_(i*)): −1 (anti-correlated gradients) iff η > 2/(λ_max+λ_min), else +1.",
         source="elementary (derived); shared/THEORY.md §13 (gradient oscillations), EoS side run §1",
         config_type=GradientOscillationConfig,
         run=None,
         plot=plot,
-        negative_controls=({"lr": 0.15},),
+        negative_controls=({"momentum": 0.5},),
         needs_x64=True,
         quick={"eos_steps": 0},
         slow_corners=("eos_steps=high",),
-        data_keys=("lr",),
+        data_keys=("lr", "momentum"),
         simulate=simulate,
         verdict=verdict,
     )
