@@ -18,6 +18,10 @@ from hypothesis import strategies as st
 
 from theorycheck import bounds
 
+# the library's own float64 numerics (closed forms to 1e-12, Lanczos against eigvalsh): float64
+# scoped to each test by the x64 fixture, never switched on for the process
+pytestmark = pytest.mark.usefixtures("x64")
+
 EPS = np.finfo(np.float64).eps
 DEPTHS = (2, 3, 4, 5)
 

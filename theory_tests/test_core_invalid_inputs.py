@@ -9,6 +9,10 @@ import pytest
 from theorycheck import bounds
 from theorycheck import dynamics
 
+# the library's own float64 numerics (closed forms to 1e-12, Lanczos against eigvalsh): float64
+# scoped to each test by the x64 fixture, never switched on for the process
+pytestmark = pytest.mark.usefixtures("x64")
+
 
 def _quadratic(theta):
     return 0.5 * jnp.sum(theta**2)

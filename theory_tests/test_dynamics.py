@@ -12,6 +12,10 @@ from jax.flatten_util import ravel_pytree
 from theorycheck import dynamics
 from theorycheck import models
 
+# the library's own float64 numerics (closed forms to 1e-12, Lanczos against eigvalsh): float64
+# scoped to each test by the x64 fixture, never switched on for the process
+pytestmark = pytest.mark.usefixtures("x64")
+
 
 def _tanh_problem(width=8, n=12):
     x, y = models.chebyshev_regression(3, n)

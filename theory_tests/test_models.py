@@ -9,6 +9,10 @@ from hypothesis import strategies as st
 
 from theorycheck import models
 
+# the library's own float64 numerics (closed forms to 1e-12, Lanczos against eigvalsh): float64
+# scoped to each test by the x64 fixture, never switched on for the process
+pytestmark = pytest.mark.usefixtures("x64")
+
 
 @given(scale=st.floats(0.1, 10.0), depth=st.sampled_from([2, 3]))
 def test_bias_free_relu_mlp_is_positively_homogeneous(scale, depth):
