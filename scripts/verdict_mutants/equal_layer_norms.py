@@ -17,6 +17,8 @@ MUTANTS = [
            "a deviation below the predicted D(t) never counts", tests=T),
     Mutant("eln-diverged-ignored", P, "    if bool(arrays[\"gd_diverged\"]) or not np.all(np.isfinite(final)):", "    if False:",
            "a diverged GD run judged as data", tests=T),
+    Mutant("eln-collapse-branch-removed", P, "    elif collapsed:", "    elif False:",
+           "a collapse to W = 0 judged as data (0/0)", tests=T),
     Mutant("eln-horizon-halved", P, "/ (-2 * math.log1p(-2 * lr * lam))", "/ (-4 * math.log1p(-2 * lr * lam))",
            "the derived horizon T* half as long", tests=T),
 ]

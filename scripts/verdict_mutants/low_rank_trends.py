@@ -14,6 +14,8 @@ MUTANTS = [
            "standard error sd/n instead of sd/√n", tests=T),
     Mutant("lrt-diverged-any-to-all", P, "if np.any(div[hi]) or np.any(div[lo]):", "if np.all(div[hi]) and np.all(div[lo]):",
            "a comparison with one diverged seed judged as data", tests=T),
+    Mutant("lrt-collapse-ignored", P, "            if np.any(dead[hi]) or np.any(dead[lo]):", "            if False:",
+           "a collapsed net's rank 0 counted as a fall", tests=T),
     Mutant("lrt-falls-not-required", P, "            if not strict:", "            if True:",
            "the strict falls judged only as 'no rise'", tests=T),
     Mutant("lrt-failure-hidden", P, "    if failed:\n", "    if failed and not undecided:\n",
