@@ -65,7 +65,7 @@ def test_relative_floor_band_of_a_strict_fall(config, gap, outcome):
         assert "weight_decay 0.005 vs 0.05: mean rank difference 3.00 < required 4.00" in result.reason
 
 
-@pytest.mark.parametrize("gap, outcome", [(6, "pass"), (5, "fail")])
+@pytest.mark.parametrize("gap, outcome", [(6, "pass"), (5, "inconclusive")])
 def test_standard_error_band_of_a_strict_fall(config, gap, outcome):
     """Differences g ± 3 over two seeds: sd = 3√2, SE = sd/√2 = 3, required = max(2·3, 1, 0.1·20) = 6."""
     lr = ((20, 20), (15, 15), (20 - gap - 3, 20 - gap + 3))
@@ -74,8 +74,25 @@ def test_standard_error_band_of_a_strict_fall(config, gap, outcome):
     assert c["se"] == pytest.approx(np.std([gap + 3, gap - 3], ddof=1) / math.sqrt(2)) and c["se"] == pytest.approx(3.0)
     assert c["required"] == pytest.approx(6.0)
     assert result.outcome == outcome, result.reason
-    if outcome == "fail":
-        assert "lr 0.025 vs 0.1: mean rank difference" in result.reason
+    if outcome == "inconclusive":  # a fall of 5 ± 3: below 2·SE but not excluded (5 + 6 >= 2): more seeds
+        assert "lr 0.025 vs 0.1: mean rank difference" in result.reason and "raise seeds to >= 4" in result.reason
+
+
+@pytest.mark.parametrize("diffs, outcome", [((1, -1), "fail"), ((2, 0), "inconclusive")])
+def test_a_fall_is_failed_only_when_excluded_at_two_se(config, diffs, outcome):
+    """Differences (1, −1): d̄ + 2·SE = 0 + 2 < floor max(1, 0.1·30) = 3, the fall is excluded: fail;
+    (2, 0): d̄ + 2·SE = 1 + 2 = 3, not excluded (and 1 < required 3): inconclusive."""
+    lr = ((30, 30), (30, 30), tuple(30 - d for d in diffs))
+    result = _verdict(_arrays(config, lr=lr), config)
+    assert result.outcome == outcome, result.reason
+    assert "lr 0.025 vs 0.1: mean rank difference" in result.reason
+
+
+def test_the_seeds_remedy_stays_inside_the_range():
+    config = make_config(CHECK, {"seeds": 6})
+    lr = ((20,) * 6, (20,) * 6, (9, 21, 9, 21, 9, 21))  # fall 5 ± 6: 2·SE = 5.4 > 5, undecided
+    result = _verdict(_arrays(config, wd=((40,) * 6, (20,) * 6, (5,) * 6), lr=lr, batch=((5,) * 6, (50,) * 6)), config)
+    assert result.outcome == "inconclusive" and "undecidable at 6 seeds" in result.reason
 
 
 @pytest.mark.parametrize("rise, outcome", [(3, "pass"), (4, "fail")])
@@ -93,7 +110,7 @@ def test_no_rise_band_between_consecutive_values(config, rise, outcome):
 
 def test_every_large_batch_is_compared():
     config = make_config(CHECK, {"batch_sizes": "1,16,64"})
-    result = _verdict(_arrays(config, batch=((5, 6), (50, 51), (6, 6))), config)
+    result = _verdict(_arrays(config, batch=((5, 6), (50, 51), (5, 6))), config)
     assert result.outcome == "fail" and "batch 64 vs 1" in result.reason
 
 

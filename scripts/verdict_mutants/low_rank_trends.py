@@ -18,6 +18,8 @@ MUTANTS = [
            "a collapsed net's rank 0 counted as a fall", tests=T),
     Mutant("lrt-falls-not-required", P, "            if not strict:", "            if True:",
            "the strict falls judged only as 'no rise'", tests=T),
+    Mutant("lrt-excluded-fall-undecided", P, "            if not strict or gap + SE_FACTOR * se < floor:",
+           "            if not strict:", "a fall excluded at 2·SE called undecided instead of failed", tests=T),
     Mutant("lrt-failure-hidden", P, "    if failed:\n", "    if failed and not undecided:\n",
            "a failed comparison hidden behind an undecided one", tests=T),
     Mutant("lrt-one-large-batch", P, "pairs = [(i, small) for i in range(len(values)) if values[i] >= LARGE_BATCH]",

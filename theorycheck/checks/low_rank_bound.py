@@ -51,15 +51,16 @@ max(identity residual, (distance − bound)) / ‖W_T‖_F.
 (lower ``lr``). A *collapsed* run, one where every layer only decayed over the last K steps
 (‖W_T − (1 − 2μλ)^K W_{T−K}‖_F ≤ 1e-6‖W_T‖_F: the gradients vanish, the loss is the zero
 predictor's), is inconclusive with the remedy "lower depth to 3 or lr·weight_decay" (depth 5 at
-width 100, μ = 0.1–0.12, λ = 0.05–0.06 collapsed on seed 113; depth 3 at μ = 0.12, λ = 0.06 did
-not): its bound is exactly ‖W_T‖ at any horizon, so "raise steps" could never help. Otherwise a run
+width 100, μ = 0.1–0.12, λ = 0.05–0.06 collapsed on seed 113, hence the range below; depth 3 at
+μ = 0.12, λ = 0.06 did not): its bound is exactly ‖W_T‖ at any horizon, so "raise steps" could never help. Otherwise a run
 passes when the identity and the bound hold for every layer and every k with kB < min(shape) and
 the bound bites, min_k (1 − 2μλ)^k‖W_{T−k}‖_F < ½‖W_T‖_F, on every hidden-to-hidden layer. Where it
 does not bite, the simulation decides between "not yet" and "no": if the layer's norm still falls
 over the tail (‖W_{T−K}‖/‖W_T‖ > 1.1) the bound is held up by the shrinking norm, inconclusive
 (raise ``steps``); with a steady or growing norm it fails ("the bound does not bite").
 
-**Ranges.** ``batch_size`` ≤ 3: at B = 4 the factor (1 − 2μλ)^⌈width/B − 1⌉ stays ≥ 0.4 even at the
+**Ranges.** ``depth`` ≤ 4: depth 5 collapsed to W = 0 in all four runs tried (seeds 113 ×3, 219;
+μλ from 0.0028 to 0.0072, widths 100 and 200), depth 4 passed in all three. ``batch_size`` ≤ 3: at B = 4 the factor (1 − 2μλ)^⌈width/B − 1⌉ stays ≥ 0.4 even at the
 largest μ = 0.12, λ = 0.06, width = 256, so ``validate`` rejected every B = 4 configuration. ``validate``
 names a remedy inside the ranges (raise μλ where it can reach the needed value, else lower B or
 raise width).
@@ -107,7 +108,8 @@ class LowRankBoundConfig:
                                    "validate rejects B where it cannot; B = 4 never can inside the other ranges)")
     width: int = config_field(128, low=96, high=256, help="hidden width (the bound bites only if 2μλ·width/B ≳ ln 2; "
                               "the tail records ~width/B iterates, so memory grows like width³)")
-    depth: int = config_field(3, low=3, high=5, help="number of weight matrices (>= 3: at least one hidden-to-hidden layer)")
+    depth: int = config_field(3, low=3, high=4, help="number of weight matrices (>= 3: at least one hidden-to-hidden layer; "
+                              "depth 5 collapsed to zero in every run tried)")
     steps: int = config_field(3000, low=1000, high=STEPS_HIGH, help="SGD steps T")
 
     def tail(self) -> int:
