@@ -134,6 +134,15 @@ def test_collapse_is_decided_from_the_tail_on_both_sides(share, collapsed):
         assert "collapsed" not in result.reason and "still falls" in result.reason
 
 
+def test_an_all_zero_layer_is_a_collapse_not_a_0_over_0_failure(steady):
+    zero = (np.zeros((K + 1, 96, 96)), np.zeros((K, 96, 96)))
+    one = _verdict(dict(steady, w1=zero[0], g1=zero[1]))  # W_1 = 0: the net's output is 0 whatever the others do
+    assert one.outcome == "inconclusive" and "collapsed to zero" in one.reason
+    layers = {i: (np.zeros((K + 1, *shape)), np.zeros((K, *shape))) for i, shape in enumerate(SHAPES)}
+    dead = _verdict(_arrays(layers=layers))
+    assert dead.outcome == "inconclusive" and "collapsed to zero" in dead.reason
+
+
 @pytest.mark.parametrize("changes", [{"diverged": np.asarray(True)}, "nan"])
 def test_a_diverged_run_is_inconclusive(steady, changes):
     arrays = dict(steady)

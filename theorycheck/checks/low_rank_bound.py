@@ -205,10 +205,12 @@ def verdict(config: LowRankBoundConfig, data, arrays) -> Result:
                       f"SGD diverged at lr={lr:g}; the claim is about finite iterates: lower lr",
                       dict(arrays), {"diverged": True})
     learning = [_decay_only(arrays[f"w{i}"], lr, lam) for i in range(config.depth)]
-    if not max(learning) > COLLAPSE:  # NaN (all-zero weights) counts as collapsed
+    share = max((v for v in learning if np.isfinite(v)), default=0.0)  # a 0/0 (all-zero layer) shares nothing
+    zero_layer = any(not np.any(arrays[f"w{i}"][-1]) for i in range(config.depth))  # the net's output is 0
+    if not share > COLLAPSE or zero_layer:
         return Result(math.nan, math.nan, math.nan, TOLERANCE, "inconclusive",
                       f"the net collapsed to zero: over the last K = {K} steps every layer only decayed "
-                      f"(gradient share {max(learning):.2g} <= {COLLAPSE:g}, loss "
+                      f"(gradient share {share:.2g} <= {COLLAPSE:g}, loss "
                       f"{float(arrays['loss_tail'][-1]):.4g} = the zero predictor's), so the bound is (1−2μλ)^k‖W_T−k‖ "
                       f"= ‖W_T‖ exactly at any steps; lower depth to 3 (no collapse seen there at the largest lr·weight_decay) "
                       f"or lower lr·weight_decay",
