@@ -16,7 +16,7 @@ MUTANTS = [
            "the Eckart–Young bound dropped from the decision", tests=T),
     Mutant("lrb-bite-branch-removed", P, "        if b < BITE:", "        if True:",
            "a bound that does not bite passes", tests=T),
-    Mutant("lrb-collapse-branch-removed", P, "    if not share > COLLAPSE:", "    if False:",
+    Mutant("lrb-collapse-branch-removed", P, "    if not share > COLLAPSE or zero_layer:", "    if False:",
            "a collapsed (dead) net judged: 'raise steps' forever", tests=T),
     Mutant("lrb-batches-unchecked", P, "    if not details[\"batches_read_ok\"]:", "    if False:",
            "batches of the wrong size accepted", tests=T),
