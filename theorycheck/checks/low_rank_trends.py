@@ -130,7 +130,7 @@ class LowRankTrendsConfig:
                                    "B = 1 without weight decay diverged at 0.2 (one seed of two)")
     batch_sizes: tuple = config_field((1, 16), low=1, high=64,
                                       help="B values of the B sweep (at μ = lr, λ = weight_decay): the smallest "
-                                           "(<= 4) against every B >= 16, at equal numbers of steps")
+                                           "(must be 1) against every B >= 16, at equal numbers of steps")
     seeds: int = config_field(2, low=2, high=SEEDS_HIGH, help="independent seeds per setting inside one run, drawn from the run's key (>= 2: the margin "
                                                            "uses the across-seed SE)")
     steps: int = config_field(3000, low=3000, high=6000,
