@@ -14,12 +14,14 @@ from theorycheck.checks import neural_collapse as nc
 
 CHECK = get_check("neural_collapse")
 C = 4
+CRITERIA = ("nc1", "nc3", "nc4", "equinorm_means", "equinorm_classifier", "equiangular_means",
+            "equiangular_classifier")  # the docstring's seven, spelled out (not read from the module)
 DATA = {"weight_decay": 5e-3}
 
 
 def _arrays(**final):
     arrays = {"times": np.linspace(0, 120_000, 21)}
-    for k in nc.METRICS:
+    for k in CRITERIA:
         arrays[f"nc_{k}"] = np.r_[np.linspace(1.0, 1e-3, 20), final.get(k, 0.0)]
     etf = np.full((C, C), -1 / (C - 1)) + np.eye(C) * (1 + 1 / (C - 1))
     arrays["nc_cos_classifier"] = np.repeat(etf[None], 21, axis=0)
@@ -40,7 +42,11 @@ def test_an_exact_collapse_passes():
     assert result.measured == pytest.approx(-1 / 3)
 
 
-@pytest.mark.parametrize("metric", nc.METRICS)
+def test_every_documented_criterion_is_judged():
+    assert set(nc.METRICS) == set(CRITERIA)
+
+
+@pytest.mark.parametrize("metric", CRITERIA)
 @pytest.mark.parametrize("factor, outcome", [(0.99, "pass"), (1.01, "fail")])
 def test_each_metric_alone_on_both_sides_of_the_band(metric, factor, outcome):
     result = _verdict(_arrays(**{metric: factor * nc.TOLERANCE}))
