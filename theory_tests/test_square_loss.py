@@ -132,7 +132,7 @@ def test_low_rank_bound_passes_and_bites(seed):
 def test_low_rank_bound_control_fails_through_the_cli(tmp_path, capsys):
     code, out = _cli(capsys, "run", "low_rank_bound", "--set", "weight_decay=0", "--set", "steps=1000", "--no-plots", "--out", str(tmp_path))
     assert code == 1, out.out
-    assert "vacuous" in out.out
+    assert "the bound does not bite" in out.out  # decided by the simulated norms, not by λ = 0 alone
 
 
 def test_low_rank_bound_rejects_hyperparameters_where_the_bound_cannot_bite():

@@ -36,6 +36,12 @@ max_{k,t}|D_k(t) − D_k(0)e^{−4λt}| / max_k|D_k(0)| ≤ 1e-6; the ODE's rela
 rtol = 1e-10 per unit time, so 1e-6 leaves 1e4 for the error's growth over ``flow_time`` ≤ 5 and
 for rounding in the norms.
 
+**Collapse.** Weight decay also makes W = 0 a stationary point (a local minimum for depth ≥ 3), where
+all norms are equal trivially. A run whose final norms are all below 1e-3 × the smallest initial
+norm fell into it (depth 5 at λ = 0.1 on seed 21, λ = 0.079 on seed 204): inconclusive, "lower
+weight_decay to <= 0.05 or lower depth" (λ = 0.05 at depth 5 passed on seeds 21 and 22, μ up to 0.15),
+never 0/0.
+
 **Negative control.** ``weight_decay=0``: nothing pulls the norms together (the flow conserves D_k
 exactly, and GD up to O(μ²)), so the initial spread (≈ 0.15) survives and the comparison fails;
 the flow's conservation law is still checked, and holds.
@@ -55,6 +61,8 @@ from theorycheck._check import Check, Result, config_field, decide, register
 from ._common import figure
 
 TOLERANCE = 1e-3
+COLLAPSE = 1e-3  # every final ‖W_k‖ below this × the smallest initial one: the zero stationary point
+COLLAPSE_REMEDY = 0.05  # a weight_decay that did not collapse at any depth <= 5 (seeds 21, ...)
 FLOW_TOLERANCE = 1e-6
 WIDTH, SAMPLES = 16, 128
 
@@ -122,20 +130,34 @@ def horizon(d0_max, final_min_sq, lr, lam) -> float:
     return math.log(max(10 * d0_max / (TOLERANCE * final_min_sq), 1.0)) / (-2 * math.log1p(-2 * lr * lam))
 
 
+def _collapsed(norms) -> bool:
+    """The run fell into the zero stationary point: every final norm below COLLAPSE × the smallest initial one."""
+    return bool(np.max(norms[-1]) <= COLLAPSE * np.min(norms[0]))
+
+
 def verdict(config: EqualLayerNormsConfig, data, arrays) -> Result:
     lr, lam = data["lr"], data["weight_decay"]
     norms = arrays["gd_norms"]
     final = norms[-1]
-    spread = float((final.max() - final.min()) / final.mean())
+    diverged = bool(arrays["gd_diverged"]) or not np.all(np.isfinite(final))
+    collapsed = not diverged and _collapsed(norms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = float((final.max() - final.min()) / final.mean())
     d0 = np.diff(norms[0] ** 2)
-    t_star = horizon(float(np.abs(d0).max()), float(np.min(final**2)), lr, lam)
+    decidable = not diverged and not collapsed
+    t_star = horizon(float(np.abs(d0).max()), float(np.min(final**2)), lr, lam) if decidable else math.nan
     flow_sq = arrays["flow_norms"] ** 2
     flow_d = np.diff(flow_sq, axis=1)
     predicted_d = flow_d[0][None, :] * np.exp(-4 * lam * arrays["flow_times"])[:, None]
-    flow_error = float(np.max(np.abs(flow_d - predicted_d)) / np.max(np.abs(flow_d[0])))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flow_error = float(np.max(np.abs(flow_d - predicted_d)) / np.max(np.abs(flow_d[0])))
     inconclusive, fail_reasons = [], []
     if bool(arrays["gd_diverged"]) or not np.all(np.isfinite(final)):
         inconclusive.append(f"GD diverged at lr={lr:g}; the claim is about a stationary point: lower lr")
+    elif collapsed:
+        inconclusive.append(f"the net collapsed to the zero stationary point (final ‖W_k‖_F <= {COLLAPSE:g}·initial, "
+                            f"where equal norms hold trivially): lower weight_decay to <= {COLLAPSE_REMEDY:g} "
+                            f"or lower depth")
     elif math.isfinite(t_star) and config.steps < t_star:
         inconclusive.append(f"the balancing (1−2μλ)^(2T) has not yet shrunk the initial spread below "
                             f"tol/10: raise steps to >= {math.ceil(t_star)}")
@@ -146,14 +168,16 @@ def verdict(config: EqualLayerNormsConfig, data, arrays) -> Result:
                             f"> {FLOW_TOLERANCE:g} (relative to max|D_k(0)|)")
     outcome, reason = decide(spread, TOLERANCE, fail_reasons=fail_reasons, inconclusive_reasons=inconclusive,
                              what="relative spread of the layer norms ‖W_k‖_F")
-    residual = arrays["gd_residual"][-1] / (2 * max(lam, 1e-300) * final)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        residual = arrays["gd_residual"][-1] / (2 * max(lam, 1e-300) * final)
     details = {
         "final_norms": [float(v) for v in final],
         "initial_norms": [float(v) for v in norms[0]],
         "rho": float(np.prod(final)),
         "horizon_T_star": t_star if math.isfinite(t_star) else None,
+        "collapsed": collapsed,
         "flow_balancedness_error": flow_error,
-        "stationarity_residual_relative": float(residual.max()) if lam > 0 else None,
+        "stationarity_residual_relative": float(residual.max()) if lam > 0 and decidable else None,
         "final_loss": float(arrays["gd_losses"][-1]),
     }
     return Result(predicted=0.0, measured=spread, error=spread, tolerance=TOLERANCE, outcome=outcome,

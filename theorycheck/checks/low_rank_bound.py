@@ -47,19 +47,31 @@ most the identity's residual plus the SVD's round-off (≈ min(m, n)·ε‖W‖)
 counts against the same 1e-10·‖W_T‖_F. ``error`` = max over layers and k of
 max(identity residual, (distance − bound)) / ‖W_T‖_F.
 
-**Verdict.** The claim is that weight decay makes the bound bite. If the factor (1 − 2μλ)^k
-stays ≥ ½ for every kB < width, the bound is vacuous for these hyperparameters whatever the
-trajectory: fail (decided before looking at the run). Otherwise a diverged run is inconclusive
-(lower ``lr``); a run passes when the identity and the bound hold for every layer and every k with
-kB < min(shape) and the bound bites, (1 − 2μλ)^k‖W_{T−k}‖_F < ½‖W_T‖_F for some kB < width, on
-every hidden-to-hidden layer; where the factor bites but the norm ratio ‖W_{T−k}‖/‖W_T‖ keeps the
-bound above ½ (norms still falling), inconclusive (raise ``steps``).
+**Verdict.** The claim is that weight decay makes the bound bite. A diverged run is inconclusive
+(lower ``lr``). A *collapsed* run, one where every layer only decayed over the last K steps
+(‖W_T − (1 − 2μλ)^K W_{T−K}‖_F ≤ 1e-6‖W_T‖_F: the gradients vanish, the loss is the zero
+predictor's), is inconclusive with the remedy "lower depth to 3 or lr·weight_decay" (depth 5 at
+width 100, μ = 0.1–0.12, λ = 0.05–0.06 collapsed on seed 113, hence the range below; depth 3 at
+μ = 0.12, λ = 0.06 did not): its bound is exactly ‖W_T‖ at any horizon, so "raise steps" could never help. Otherwise a run
+passes when the identity and the bound hold for every layer and every k with kB < min(shape) and
+the bound bites, min_k (1 − 2μλ)^k‖W_{T−k}‖_F < ½‖W_T‖_F, on every hidden-to-hidden layer. Where it
+does not bite, the simulation decides between "not yet" and "no": if the layer's norm still falls
+over the tail (‖W_{T−K}‖/‖W_T‖ > 1.1) the bound is held up by the shrinking norm, inconclusive
+(raise ``steps``); with a steady or growing norm it fails ("the bound does not bite").
 
-**Negative control.** ``weight_decay=0``: the factor is 1, the bound is vacuous, and the check fails
-whatever the trajectory. Without weight decay, B = 1 SGD at μ = 0.1 is unstable: the weights grow
-along one direction until they overflow (seed 0 diverges) or end nearly rank one (seed 1: numerical
-rank 1 in every hidden layer, finite). That rank loss is the instability, not the low-rank bias, and
-the verdict does not read it: it rests on the bound, which is vacuous at λ = 0.
+**Ranges.** ``depth`` ≤ 4: depth 5 collapsed to W = 0 in all four runs tried (seeds 113 ×3, 219;
+μλ from 0.0028 to 0.0072, widths 100 and 200), depth 4 passed in all three. ``batch_size`` ≤ 3: at B = 4 the factor (1 − 2μλ)^⌈width/B − 1⌉ stays ≥ 0.4 even at the
+largest μ = 0.12, λ = 0.06, width = 256, so ``validate`` rejected every B = 4 configuration. ``validate``
+names a remedy inside the ranges (raise μλ where it can reach the needed value, else lower B or
+raise width).
+
+**Negative control.** ``weight_decay=0``: the factor is 1, so the bound is ‖W_{T−k}‖/‖W_T‖, which the
+simulation measures: with no decay the norm does not fall (seed 101: min_k ‖W_{T−k}‖/‖W_T‖ = 0.80–0.93
+on the hidden layers, norms growing), the bound does not bite and the check fails on that criterion.
+Without weight decay, B = 1 SGD at μ = 0.1 is unstable: the weights grow along one direction until
+they overflow (seeds 0 and 202 diverge: inconclusive, a limit of this control) or end nearly rank
+one. A run whose norms at least doubled within the last K steps would make the bound bite through
+growth, not decay; none of the control seeds tried did.
 """
 
 import dataclasses
@@ -79,21 +91,26 @@ from ._common import figure
 INIT_SCALE = 0.3
 TOLERANCE = 1e-10
 BITE = 0.5
+COLLAPSE = 1e-6  # gradient share ‖W_T − (1−2μλ)^K W_T−K‖/‖W_T‖ at or below this: a dead (collapsed) net
+FALLING = 1.1  # ‖W_T−K‖/‖W_T‖ above this: the norm still falls over the tail (not yet steady)
+STEPS_HIGH = 20_000
+LR_HIGH, WD_HIGH = 0.12, 0.06
 IN_DIM, CLASSES = 64, 10
 
 
 @dataclasses.dataclass(frozen=True)
 class LowRankBoundConfig:
-    lr: float = config_field(0.1, low=0.05, high=0.12, help="SGD step size μ (B = 1 on digits diverges above ~0.12)")
-    weight_decay: float = config_field(0.05, low=0.0, high=0.06,
+    lr: float = config_field(0.1, low=0.05, high=LR_HIGH, help="SGD step size μ (B = 1 on digits diverges above ~0.12)")
+    weight_decay: float = config_field(0.05, low=0.0, high=WD_HIGH,
                                        help="the paper's λ in L + λ‖W‖² (plain_sgd weight_decay = 2λ); "
                                             "above ~0.06 the net collapses to zero")
-    batch_size: int = config_field(1, low=1, high=4, help="minibatch size B (the bound bites only if 2μλ·width/B ≳ ln 2; "
-                                   "validate rejects B where it cannot)")
+    batch_size: int = config_field(1, low=1, high=3, help="minibatch size B (the bound bites only if 2μλ·width/B ≳ ln 2; "
+                                   "validate rejects B where it cannot; B = 4 never can inside the other ranges)")
     width: int = config_field(128, low=96, high=256, help="hidden width (the bound bites only if 2μλ·width/B ≳ ln 2; "
                               "the tail records ~width/B iterates, so memory grows like width³)")
-    depth: int = config_field(3, low=3, high=5, help="number of weight matrices (>= 3: at least one hidden-to-hidden layer)")
-    steps: int = config_field(3000, low=1000, high=20_000, help="SGD steps T")
+    depth: int = config_field(3, low=3, high=4, help="number of weight matrices (>= 3: at least one hidden-to-hidden layer; "
+                              "depth 5 collapsed to zero in every run tried)")
+    steps: int = config_field(3000, low=1000, high=STEPS_HIGH, help="SGD steps T")
 
     def tail(self) -> int:
         """K: steps recorded at the end, enough for every k with kB below every layer's rank."""
@@ -105,10 +122,14 @@ class LowRankBoundConfig:
         if self.weight_decay > 0:
             best = (1.0 - 2.0 * self.lr * self.weight_decay) ** math.ceil(self.width / self.batch_size - 1)
             if best >= 0.8 * BITE:
+                need = (1.0 - (0.8 * BITE) ** (1.0 / math.ceil(self.width / self.batch_size - 1))) / 2  # μλ needed
+                largest = LR_HIGH * WD_HIGH
+                fix = (f"raise lr·weight_decay to > {need:.5f}" if need < largest else
+                       f"lr·weight_decay cannot exceed {need:.5f} inside the ranges (at most {largest:.4f}): "
+                       f"lower 'batch_size' or raise 'width'")
                 raise ValueError(
                     f"config keys 'lr' and 'weight_decay': (1 − 2μλ)^k = {best:.2f} at the largest kB below "
-                    f"'width' ({self.width}), so the bound cannot bite; raise lr·weight_decay to >= "
-                    f"{-math.log(0.8 * BITE) * self.batch_size / (2 * self.width):.4f} or lower 'batch_size'")
+                    f"'width' ({self.width}), so the bound cannot bite; {fix}")
 
 
 def _shapes(config):
@@ -169,26 +190,33 @@ def simulate(config: LowRankBoundConfig, data, key):
     return arrays
 
 
+def _decay_only(w, lr, lam) -> float:
+    """‖W_T − (1 − 2μλ)^K W_{T−K}‖_F / ‖W_T‖_F: the gradients' share of the last K steps (0 for a dead net)."""
+    K = w.shape[0] - 1
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return float(np.linalg.norm(w[-1] - bounds.galanti23_decay(lr, lam) ** K * w[0]) / np.linalg.norm(w[-1]))
+
+
 def verdict(config: LowRankBoundConfig, data, arrays) -> Result:
     lr, lam = data["lr"], data["weight_decay"]
     B, K = config.batch_size, config.tail()
-    decay = bounds.galanti23_decay(lr, lam) ** np.arange(1, K + 1)
-    usable_hidden = np.arange(1, K + 1) * B < config.width
-    if not np.any(usable_hidden & (decay < BITE)):
-        # Decided by the hyperparameters alone (whatever the trajectory): the theorem's factor
-        # (1 − 2μλ)^k never falls below ½ for kB < width, so it says nothing about low rank.
-        return Result(BITE, float(decay[usable_hidden].min()), float(decay[usable_hidden].min()), BITE, "fail",
-                      f"the bound is vacuous: (1−2μλ)^k >= {decay[usable_hidden].min():.3g} >= {BITE} for every "
-                      f"kB < width = {config.width} (μ = {lr:g}, λ = {lam:g})",
-                      dict(arrays), {"diverged": bool(arrays["diverged"]),
-                                     **{f"layer{i}_rank_T": int(dynamics.numerical_rank(
-                                         np.linalg.svd(np.nan_to_num(arrays[f"w{i}"][-1]), compute_uv=False)))
-                                        for i in range(config.depth)}})
     if bool(arrays["diverged"]) or not all(np.all(np.isfinite(arrays[f"w{i}"])) for i in range(config.depth)):
         return Result(math.nan, math.nan, math.nan, TOLERANCE, "inconclusive",
                       f"SGD diverged at lr={lr:g}; the claim is about finite iterates: lower lr",
-                      dict(arrays), {})
-    identity, violation, bite, details, out = [], [], [], {}, dict(arrays)
+                      dict(arrays), {"diverged": True})
+    learning = [_decay_only(arrays[f"w{i}"], lr, lam) for i in range(config.depth)]
+    share = max((v for v in learning if np.isfinite(v)), default=0.0)  # a 0/0 (all-zero layer) shares nothing
+    zero_layer = any(not np.any(arrays[f"w{i}"][-1]) for i in range(config.depth))  # the net's output is 0
+    if not share > COLLAPSE or zero_layer:
+        return Result(math.nan, math.nan, math.nan, TOLERANCE, "inconclusive",
+                      f"the net collapsed to zero: over the last K = {K} steps every layer only decayed "
+                      f"(gradient share {share:.2g} <= {COLLAPSE:g}, loss "
+                      f"{float(arrays['loss_tail'][-1]):.4g} = the zero predictor's), so the bound is (1−2μλ)^k‖W_T−k‖ "
+                      f"= ‖W_T‖ exactly at any steps; lower depth to 3 (no collapse seen there at the largest lr·weight_decay) "
+                      f"or lower lr·weight_decay",
+                      dict(arrays), {"collapsed": True, "gradient_share": learning,
+                                     "final_loss": float(arrays["loss_tail"][-1])})
+    identity, violation, bite, fall, details, out = [], [], [], [], {}, dict(arrays)
     hidden = range(1, config.depth - 1)
     for i, (m, n) in enumerate(_shapes(config)):
         w, g = arrays[f"w{i}"], arrays[f"g{i}"]
@@ -209,10 +237,12 @@ def verdict(config: LowRankBoundConfig, data, arrays) -> Result:
         details[f"layer{i}_effective_rank_T"] = float(dynamics.effective_rank(s))
         details[f"layer{i}_rank_init"] = int(arrays[f"rank_head{i}"][0])
         details[f"layer{i}_min_bound_ratio"] = float(np.min(np.where(usable, bound, np.inf)))
+        details[f"layer{i}_norm_fall"] = float(norms_past[-1] / norm_T)
         if i in hidden:
             bite.append(details[f"layer{i}_min_bound_ratio"])
+            fall.append(details[f"layer{i}_norm_fall"])
     error = max(max(identity), max(violation))
-    details.update(identity_residual=max(identity), bound_violation=max(violation),
+    details.update(identity_residual=max(identity), bound_violation=max(violation), gradient_share=learning,
                    batches_read_ok=bool(np.all(arrays["batch_sizes_read"] == B)),
                    train_accuracy=float(arrays["train_accuracy"]), final_loss=float(arrays["loss_tail"][-1]))
     fail_reasons = []
@@ -220,10 +250,18 @@ def verdict(config: LowRankBoundConfig, data, arrays) -> Result:
         fail_reasons.append("the batch tape did not read back batches of size B (the simulator's update is "
                             "not plain SGD with coupled weight decay)")
     inconclusive = []
-    for i, b in zip(hidden, bite):
-        if b >= BITE:  # the decay factor bites (checked above): the norm ratio ‖W_T−k‖/‖W_T‖ keeps it up
-            inconclusive.append(f"layer {i}: (1−2μλ)^k < {BITE} but ‖W_T−k‖/‖W_T‖ keeps the bound at "
-                                f"{b:.2f}‖W_T‖ (norms still falling): raise steps to >= {2 * config.steps}")
+    for i, b, falling in zip(hidden, bite, fall):
+        if b < BITE:
+            continue
+        if falling > FALLING:  # the norm ratio ‖W_T−k‖/‖W_T‖ holds the bound up: not yet at its steady norm
+            remedy = (f"raise steps to >= {min(2 * config.steps, STEPS_HIGH)}" if config.steps < STEPS_HIGH
+                      else "lower weight_decay (the norms still fall at the largest steps)")
+            inconclusive.append(f"layer {i}: the bound stays at {b:.2f}‖W_T‖ >= {BITE}‖W_T‖ because the norm still "
+                                f"falls (‖W_T−K‖/‖W_T‖ = {falling:.2f} > {FALLING}): {remedy}")
+        else:
+            fail_reasons.append(f"layer {i}: the bound does not bite: min_k (1−2μλ)^k‖W_T−k‖ = {b:.2f}‖W_T‖ >= "
+                                f"{BITE}‖W_T‖ with a steady norm (‖W_T−K‖/‖W_T‖ = {falling:.2f}): the decay factor "
+                                f"did not shrink the iterates (λ = {lam:g})")
     outcome, reason = decide(error, TOLERANCE, fail_reasons=fail_reasons, inconclusive_reasons=inconclusive,
                              what="max(identity residual, Eckart–Young bound excess)/‖W_T‖_F")
     mid = 1

@@ -40,10 +40,18 @@ steps have erased W_0 (also seen here, before the input projection, T = 6000: at
 substantially for some kB below the width while for B = 16 it cannot. At the default μ = 0.1,
 λ = 0.05 (2μλ = 0.01) and width 64: for B = 1 the largest k with kB < 64 gives 0.99^63 = 0.53
 (the bound reaches ~½‖W‖ within rank 63), for B = 16 only k ≤ 3, 0.99^3 = 0.97 (vacuous).
-``validate`` rejects λ > 0 where the B = min(``batch_sizes``) factor stays above 0.6 (the bound
-would not separate the batch sizes: bad input, not a verdict). Larger λ collapses the net toward 0
-(λ ≳ 0.06), larger μ makes λ = 0 SGD at B = 1 diverge (μ = 0.2 did, in one seed of two); the
-ranges stop there.
+``validate`` admits only sweeps the bound can decide (bad input otherwise, not a verdict):
+the B = 1 factor at (``lr``, ``weight_decay``) must be <= 0.6; ``batch_sizes`` must hold B = 1 (for
+B >= 2 the factor (1 − 2μλ)^(⌈64/B⌉−1) stays above 0.6 at every admissible μλ <= 0.12·0.06, so the
+earlier "a B <= 4" admitted values that could never pass); the largest of ``lrs`` (at λ =
+``weight_decay``) and of ``weight_decays`` (at μ = ``lr``) must make the factor bite, <= 0.6, and each
+sweep must span a factor >= 2 (or start at 0), so that its extremes differ in the certified rank
+B/(2μλ) by at least 2×. Without these a sweep where the bound predicts no fall was judged on one
+(``lrs=0.01,0.02``, seed 301: both factors >= 0.88, yet it "passed"). Larger λ collapses the net
+toward 0 (λ ≳ 0.06), larger μ makes λ = 0 SGD at B = 1 diverge (μ = 0.2 did, in one seed of two);
+the ranges stop there. A run whose middle layer collapsed (‖W‖_F <= 1e-4, init ≈ 2.4) leaves its
+comparisons undecided (inconclusive: lower weight_decay or lr): the rank of a dead layer is no
+low-rank bias.
 
 **Tolerance (derived, not tuned).** Each trend is a list of paired comparisons (a seed fixes the
 initialisation and the batch stream for every setting, so per seed s the rank difference d_s,
@@ -65,8 +73,12 @@ B/(2μλ) crosses the width, so there a tie is allowed and only a significant *r
 rank 15, while μ = 0.1 falls to ~4. ``error`` = max over all comparisons of (required − d̄), in
 singular values; ``tolerance`` = 0.
 
-**Verdict.** A comparison one of whose runs diverged cannot be decided (inconclusive: lower the
-step size); a decided comparison that fails makes the check fail whatever else was undecided;
+**Verdict.** A comparison one of whose runs diverged or collapsed cannot be decided (inconclusive:
+lower the step size, or weight_decay). A strict fall below its required margin *fails* only when the
+fall is excluded, d̄ + 2·SE < max(1, 0.1·r̄_high) (the upper end of its 97.7% interval is below the
+rank's resolution); a positive fall that the seeds' spread leaves undecided (d̄ < 2·SE but
+d̄ + 2·SE >= that floor) is inconclusive, "raise seeds" (μ = 0.12, λ = 0.03 against 0.06, seed 402:
+d̄ = 4.5 with 2·SE = 5 was a false FAIL before); a decided comparison that fails makes the check fail whatever else was undecided;
 otherwise pass when every comparison holds.
 
 **Negative control.** ``weight_decay=0``: the μ and B sweeps then run without weight decay; the
@@ -100,11 +112,15 @@ WIDTH, IN_DIM, CLASSES, INIT_SCALE, INPUT_RADIUS = 64, 64, 10, 0.3, 8.0
 SE_FACTOR, RESOLUTION, RELATIVE_RESOLUTION = 2.0, 1.0, 0.1
 MAX_FACTOR = 0.6  # (1 − 2μλ)^k at the largest kB < width must fall below this for B_min
 LARGE_BATCH = 16
+SPAN = 2.0  # the λ and μ sweeps' largest value must be >= SPAN × the smallest (or the smallest is 0)
+LR_HIGH, WD_HIGH = 0.12, 0.06
+SEEDS_HIGH = 6
+COLLAPSED_NORM = 1e-4  # ‖W_mid‖_F below this (init ≈ 2.4): the net fell to zero, its rank says nothing
 
 
 @dataclasses.dataclass(frozen=True)
 class LowRankTrendsConfig:
-    weight_decay: float = config_field(0.05, low=0.0, high=0.06,
+    weight_decay: float = config_field(0.05, low=0.0, high=WD_HIGH,
                                        help="the paper's λ in L + λ‖W‖² (plain_sgd weight_decay = 2λ) for the μ "
                                             "and B sweeps; 0 is the negative control; above ~0.06 the net collapses")
     weight_decays: tuple = config_field((0.005, 0.02, 0.05), low=0.0, high=0.06,
@@ -114,13 +130,13 @@ class LowRankTrendsConfig:
                                    "B = 1 without weight decay diverged at 0.2 (one seed of two)")
     batch_sizes: tuple = config_field((1, 16), low=1, high=64,
                                       help="B values of the B sweep (at μ = lr, λ = weight_decay): the smallest "
-                                           "(<= 4) against every B >= 16, at equal numbers of steps")
-    seeds: int = config_field(2, low=2, high=6, help="independent seeds per setting inside one run, drawn from the run's key (>= 2: the margin "
+                                           "(must be 1) against every B >= 16, at equal numbers of steps")
+    seeds: int = config_field(2, low=2, high=SEEDS_HIGH, help="independent seeds per setting inside one run, drawn from the run's key (>= 2: the margin "
                                                            "uses the across-seed SE)")
     steps: int = config_field(3000, low=3000, high=6000,
                               help="SGD steps T, the same for every setting (verified up to 6000; longer runs at "
                                    "B = 1, μ = 0.1 approach a noise-set steady state not studied here)")
-    lr: float = config_field(0.1, low=0.09, high=0.12,
+    lr: float = config_field(0.1, low=0.09, high=LR_HIGH,
                              help="SGD step size μ for the λ and B sweeps (the bound separates B only for "
                                   "2μλ·width ≳ 0.5)")
 
@@ -130,16 +146,36 @@ class LowRankTrendsConfig:
             if len(values) < 2 or len(set(values)) != len(values):
                 raise ValueError(f"config key {key!r} needs at least two distinct values, got {values!r}")
         small, large = min(self.batch_sizes), max(self.batch_sizes)
-        if small > 4 or large < LARGE_BATCH:
-            raise ValueError(f"config key 'batch_sizes' must hold a B <= 4 and a B >= {LARGE_BATCH} "
-                             f"(the claim compares small against large batches), got {self.batch_sizes!r}")
+        if small != 1 or large < LARGE_BATCH:
+            raise ValueError(f"config key 'batch_sizes' must hold B = 1 and a B >= {LARGE_BATCH} (the claim compares "
+                             f"small against large batches; for B >= 2 the factor (1 − 2μλ)^(⌈{WIDTH}/B⌉−1) stays "
+                             f"above {MAX_FACTOR} at every admissible μλ <= {LR_HIGH * WD_HIGH:.4f}), got {self.batch_sizes!r}")
+        for key in ("weight_decays", "lrs"):
+            values = getattr(self, key)
+            if min(values) > 0 and max(values) < SPAN * min(values):
+                raise ValueError(f"config key {key!r} must span a factor >= {SPAN:g} (the certified rank B/(2μλ) "
+                                 f"then falls at least {SPAN:g}x from its smallest to its largest value; a narrower "
+                                 f"span predicts a fall below the rank's resolution), got {values!r}")
+        if _factor(self.lr, max(self.weight_decays), 1) > MAX_FACTOR:
+            raise ValueError(f"config key 'weight_decays': at μ = lr = {self.lr:g} its largest λ must make "
+                             f"(1 − 2μλ)^{WIDTH - 1} <= {MAX_FACTOR} (the bound bites, a fall is predicted): "
+                             f"raise max(weight_decays) to >= {_needed(self.lr):.4f}")
         if self.weight_decay > 0:
             factor = _factor(self.lr, self.weight_decay, small)
             if factor > MAX_FACTOR:
                 raise ValueError(
                     f"config keys 'lr' and 'weight_decay': (1 − 2μλ)^k = {factor:.2f} at the largest kB < width "
                     f"{WIDTH} for B = {small}, so the bound cannot separate the batch sizes; raise "
-                    f"lr·weight_decay to >= {-math.log(MAX_FACTOR) * small / (2 * WIDTH):.4f}")
+                    f"weight_decay to >= {_needed(self.lr):.4f}")
+            if _factor(max(self.lrs), self.weight_decay, 1) > MAX_FACTOR:
+                raise ValueError(f"config key 'lrs': at λ = weight_decay = {self.weight_decay:g} its largest μ must "
+                                 f"make (1 − 2μλ)^{WIDTH - 1} <= {MAX_FACTOR} (the bound bites, a fall is predicted): "
+                                 f"raise max(lrs) to >= {_needed(self.weight_decay):.4f}")
+
+
+def _needed(other):
+    """The smallest μ (or λ) that makes (1 − 2μλ)^(WIDTH − 1) <= MAX_FACTOR given the other factor."""
+    return (1.0 - MAX_FACTOR ** (1.0 / (WIDTH - 1))) / (2.0 * other)
 
 
 def _factor(lr, lam, batch):
@@ -230,12 +266,13 @@ def verdict(config: LowRankTrendsConfig, data, arrays) -> Result:
     details, comparisons, failed, undecided = {}, [], [], []
     for name, (values, rows) in sweeps.items():
         order = np.argsort(values)
-        ranks, eff, div = [], [], []
+        ranks, eff, div, dead = [], [], [], []
         for b, r in rows:
             rank, er = _ranks(arrays, b, r)
             ranks.append(rank)
             eff.append(er)
             div.append(np.asarray(arrays[f"b{b}_diverged"][r]))
+            dead.append(~(np.asarray(arrays[f"b{b}_norm"][r]) > COLLAPSED_NORM))  # NaN counts as dead too
         out[f"{name}_values"] = np.asarray(values, float)
         out[f"{name}_ranks"], out[f"{name}_effective_ranks"] = np.stack(ranks), np.stack(eff)
         details[f"{name}_mean_ranks"] = [float(np.mean(r)) for r in ranks]
@@ -252,12 +289,24 @@ def verdict(config: LowRankTrendsConfig, data, arrays) -> Result:
             if np.any(div[hi]) or np.any(div[lo]):
                 undecided.append(f"{label}: a run diverged (lower the step size)")
                 continue
+            if np.any(dead[hi]) or np.any(dead[lo]):
+                undecided.append(f"{label}: the net collapsed to zero (middle-layer norm <= {COLLAPSED_NORM:g}: its "
+                                 f"rank is not a low-rank bias); lower weight_decay or lr")
+                continue
             gap, se, required = _compare(ranks[hi], ranks[lo])
             if not strict:  # only a significant rise fails: the rank may tie between close settings
                 required = -required
             comparisons.append((label, gap, se, required))
-            if gap < required:
+            floor = max(RESOLUTION, RELATIVE_RESOLUTION * float(np.mean(ranks[hi])))  # as in _compare
+            if gap >= required:
+                continue
+            if not strict or gap + SE_FACTOR * se < floor:  # a significant rise, or a fall excluded at 2·SE
                 failed.append(f"{label}: mean rank difference {gap:.2f} < required {required:.2f} (2·SE = {2 * se:.2f})")
+            else:  # a fall below 2·SE but not excluded by it: the seeds' spread cannot decide
+                remedy = (f"raise seeds to >= {min(2 * config.seeds, SEEDS_HIGH)}" if config.seeds < SEEDS_HIGH
+                          else f"undecidable at {SEEDS_HIGH} seeds")
+                undecided.append(f"{label}: mean rank difference {gap:.2f} < required {required:.2f} but the fall "
+                                 f"is not excluded (mean + 2·SE = {gap + 2 * se:.2f} >= {floor:.2f}): {remedy}")
     details["comparisons"] = [{"pair": c[0], "gap": c[1], "se": c[2], "required": c[3]} for c in comparisons]
     details["accuracy_batch"] = [float(np.mean(arrays[f"b{b}_accuracy"][r])) for b, r in index["batch"]]
     error = max((c[3] - c[1] for c in comparisons), default=math.nan)
