@@ -63,7 +63,7 @@ RECIPES: list[Recipe] = [
            quick_grid=("weight_decay=0,0.05",), quick_sets=("steps=1000", "width=96")),
     Recipe("low_rank_vs_batch_size", "square_loss",
            "rank of the hidden layers of W_T against the batch size B (width 256, μλ at the top of its range: "
-           "the bound bites only while 2μλ·width/B ≳ ln 2, so B ≤ 3; low_rank_bound's validate rejects B = 4)",
+           "the bound bites only while 2μλ·width/B ≳ ln 2, so B ≤ 3, low_rank_bound's range)",
            check="low_rank_bound", grid=("batch_size=1,2,3",), sets=("width=256", "lr=0.12", "weight_decay=0.06"),
            seeds=2, quick_grid=("batch_size=1,2",), quick_sets=("steps=1000", "width=144", "lr=0.12", "weight_decay=0.06")),
     Recipe("neural_collapse_digits", "square_loss",

@@ -381,6 +381,12 @@ def main(argv=None) -> int:
             if outcome != "passed":
                 raise SystemExit("the unmutated suite must pass first")
 
+    import signal
+
+    def _terminate(signum, frame):  # SIGTERM restores the mutated file too (the finally below)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
     results = []
     for i, m in enumerate(selected, 1):
         path = ROOT / m.path
