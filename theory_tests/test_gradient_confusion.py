@@ -20,6 +20,10 @@ from theorycheck._check import FAIL, INCONCLUSIVE, PASS
 from theorycheck.cli import main
 from _support import run_check
 
+# library numerics and module-level verdict functions at float64 tolerances: float64 scoped to
+# each test by the x64 fixture (checks run through Check.run scope it themselves)
+pytestmark = pytest.mark.usefixtures("x64")
+
 LEVELS = (0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0)
 
 

@@ -15,6 +15,10 @@ from theorycheck import get_check, make_config
 from theorycheck.cli import main
 from _support import run_check
 
+# library numerics and module-level verdict functions at float64 tolerances: float64 scoped to
+# each test by the x64 fixture (checks run through Check.run scope it themselves)
+pytestmark = pytest.mark.usefixtures("x64")
+
 EPS = np.finfo(np.float64).eps
 
 

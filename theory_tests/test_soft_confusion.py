@@ -17,6 +17,10 @@ from theorycheck import get_check, make_config
 from theorycheck._check import FAIL, PASS
 from theorycheck.cli import main
 
+# library numerics and module-level verdict functions at float64 tolerances: float64 scoped to
+# each test by the x64 fixture (checks run through Check.run scope it themselves)
+pytestmark = pytest.mark.usefixtures("x64")
+
 TAUS = tuple(k / 10 for k in range(1, 10))
 
 

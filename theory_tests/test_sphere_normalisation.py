@@ -17,6 +17,10 @@ import pytest
 from theorycheck import dynamics
 from theorycheck import models
 
+# library numerics and module-level verdict functions at float64 tolerances: float64 scoped to
+# each test by the x64 fixture (checks run through Check.run scope it themselves)
+pytestmark = pytest.mark.usefixtures("x64")
+
 WIDTHS = (8, 12, 12, 3)
 SPHERE_MASK = [{"rho": False, "v": True}] * (len(WIDTHS) - 1)
 WEIGHT_MASK = [True] * (len(WIDTHS) - 1)

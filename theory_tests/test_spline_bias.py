@@ -16,6 +16,10 @@ from theorycheck._check import FAIL, PASS
 from theorycheck.cli import main
 from _support import run_check
 
+# library numerics and module-level verdict functions at float64 tolerances: float64 scoped to
+# each test by the x64 fixture (checks run through Check.run scope it themselves)
+pytestmark = pytest.mark.usefixtures("x64")
+
 NAME = "spline_implicit_bias"
 
 

@@ -13,6 +13,10 @@ from theorycheck import models
 from theorycheck import get_check, make_config
 from _support import run_check, run_cli
 
+# library numerics and module-level verdict functions at float64 tolerances: float64 scoped to
+# each test by the x64 fixture (checks run through Check.run scope it themselves)
+pytestmark = pytest.mark.usefixtures("x64")
+
 
 _run = run_check
 
