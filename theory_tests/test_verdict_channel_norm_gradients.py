@@ -1,0 +1,1 @@
+"""Verdict tests of channel_norm_gradients on doctored arrays (issue 19)."""

@@ -1,0 +1,1 @@
+"""Verdict tests of dynamical_isometry on doctored arrays (issue 19)."""

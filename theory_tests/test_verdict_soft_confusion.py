@@ -1,0 +1,1 @@
+"""Verdict tests of soft_confusion on doctored arrays (issue 19)."""

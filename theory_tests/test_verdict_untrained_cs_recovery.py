@@ -1,0 +1,1 @@
+"""Verdict tests of untrained_cs_recovery on doctored arrays (issue 19)."""
