@@ -18,4 +18,6 @@ MUTANTS = [
            "norm_error = np.linalg.norm(w[1:], axis=2) - 1.0", "WRS: a unit norm below 1 never counts", tests=T),
     Mutant("vbn-divergence-ignored", P, '    if bool(arrays["diverged"]):', "    if False:",
            "a diverged run judged as data", tests=T),
+    Mutant("vbn-collapse-ignored", P, "    if collapsed:  # ‖w‖ = 0 or ∇L = 0: the relative errors are 0/0", "    if False:",
+           "a unit or gradient collapsed to zero judged as data (0/0 → NaN → FAIL)", tests=T),
 ]
