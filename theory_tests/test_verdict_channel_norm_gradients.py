@@ -124,3 +124,14 @@ def test_control_fails_on_claim_a_and_keeps_claim_b():
     assert result.details["log_log_slope_grad_vs_scale"] == pytest.approx(2 * DEPTH - 1)
     expected = max(abs(s ** (2 * DEPTH) - 1) for s in a["scales"])
     assert result.error == pytest.approx(expected, rel=1e-12) and math.isfinite(result.error)
+
+
+def test_an_undecidable_unreached_chain_is_inconclusive():
+    # only below the range (data lr < LR_LOW, as a sweep's traced lr could be) is the horizon shorter
+    # than 1.1·k*: then "not within the horizon" is "not yet", and the remedy is a larger lr
+    a = _arrays()
+    a["chain_steps"][2] = -1
+    config = _config()
+    result = cn.verdict(config, {"lr": 0.002, "kernel_scale": SCALE}, a)
+    assert result.outcome == "inconclusive", result.reason
+    assert "did not reach" in result.reason and "raise lr" in result.reason
