@@ -124,13 +124,13 @@ def test_default_passes_through_the_cli_with_a_gain_beyond_the_seed_margin(tmp_p
     assert d["strictly_increasing"] and record["error"] <= 1e-12
 
 
-def test_sigmoid_control_fails_on_exactness_not_on_f1(tmp_path):
-    code, record = _cli_record(tmp_path, "surrogate=sigmoid", seed=1)
+def test_step_control_fails_on_the_f1_comparison_not_on_exactness(tmp_path):
+    code, record = _cli_record(tmp_path, "surrogate=step", seed=1)
     assert code == 1 and record["outcome"] == FAIL, record["reason"]
     d = record["details"]
-    assert d["hard_matrix_error"] > 1.0 and d["endpoint_error"] > 0.2
-    assert d["partition_error"] <= 1e-12  # the partition holds for any H: not what fails
-    assert "hard one" in record["reason"] and "H(0) = 0" in record["reason"]
+    assert d["f1_claim"] == "worse" and d["mean_gain"] < -d["margin_95"] < 0
+    assert d["hard_matrix_error"] <= 1e-12 and d["partition_error"] <= 1e-12 and d["endpoint_error"] <= 1e-12
+    assert "lower test F1" in record["reason"] and "hard one" not in record["reason"]
 
 
 @pytest.mark.slow
@@ -155,7 +155,8 @@ def test_default_other_seeds(seed):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_sigmoid_control_fails_at_default_sizes(seed):
+def test_sigmoid_fails_on_the_hard_matrix_at_default_sizes(seed):
     check = get_check("soft_confusion")
     result = check.run(make_config(check, {"surrogate": "sigmoid"}), jax.random.key(seed))
     assert result.outcome == FAIL, result.reason
+    assert "hard one" in result.reason and result.details["endpoint_error"] <= 1e-12

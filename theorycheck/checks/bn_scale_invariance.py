@@ -41,6 +41,10 @@ P_⊥w_0, per unit): each step adds at most ~4ε‖W‖ outside the span (the up
 and their sum), accumulated linearly over T ≤ 1000 steps ≤ 4·1000·ε ≈ 8.9e-13. Under WRS, (2) is
 replaced by max_{t≥1} |‖w_t‖ − 1| (one rounded division, ~d_in·ε).
 
+**Inconclusive** when the run diverged (lower lr), or when a unit norm or the full-batch gradient
+is exactly zero (the relative errors are 0/0: lower weight_decay or steps). ``steps`` ≥ 2: with one
+step the momentum control is a plain SGD step (its buffer starts at zero) and would pass.
+
 **Negative controls.** ``batch_norm=false`` (no scale invariance: 1. and 2. fail by O(1); 3.
 still holds, showing it is not a BN effect), ``optimizer=adam`` (3. fails: per-coordinate scaling
 moves W off the span), ``optimizer=momentum`` (2. fails: the step includes past gradients, which
@@ -73,8 +77,9 @@ class BnScaleInvarianceConfig:
     weight_decay: float = config_field(0.0, low=0.0, high=0.1, help="coupled weight decay λ (w ← (1−ηλ)w − ηg)")
     wrs: bool = config_field(False, help="weight rescaling: every unit rescaled to unit norm after each step "
                              "(needs batch_norm=true)")
-    steps: int = config_field(200, low=1, high=1000, help="SGD steps T (≤ 1000: the 1e-12 tolerance "
-                              "covers 4ε of rounding per step)")
+    steps: int = config_field(200, low=2, high=1000, help="SGD steps T (≥ 2: momentum's first step is a "
+                              "plain SGD step, so one step cannot tell the momentum control from the theorem; "
+                              "≤ 1000: the 1e-12 tolerance covers 4ε of rounding per step)")
     lr: float = config_field(0.5, low=1e-3, high=1.0, help="step size η")
 
     def validate(self):
@@ -152,6 +157,14 @@ def verdict(config: BnScaleInvarianceConfig, data, arrays) -> Result:
         nan = float("nan")
         return Result(nan, nan, nan, TOLERANCE, "inconclusive",
                       f"the run diverged (non-finite loss); lower lr below {lr:g}", dict(arrays), {})
+    norms = np.linalg.norm(w, axis=2)
+    collapsed = not np.all(norms > 0) or not np.all(np.isfinite(arrays["residual_cosine"]))
+    if collapsed:  # ‖w‖ = 0 or ∇L = 0: the relative errors are 0/0
+        nan = float("nan")
+        return Result(nan, nan, nan, TOLERANCE, "inconclusive",
+                      "a unit or the full-batch gradient collapsed to zero (0/0 in the relative errors): the net "
+                      f"collapsed to zero; lower weight_decay (now {wd:g}) or lr (now {lr:g})",
+                      dict(arrays), {})
     if config.wrs:
         norm_error = np.abs(np.linalg.norm(w[1:], axis=2) - 1.0)
         norm_what = "max_t≥1 |‖w_t‖ − 1| (WRS)"
@@ -173,7 +186,6 @@ def verdict(config: BnScaleInvarianceConfig, data, arrays) -> Result:
                              what="largest relative residual of the scale-invariance identities")
     if outcome == "fail":
         reason = "; ".join(fail_reasons)
-    norms = np.linalg.norm(w, axis=2)
     details = {
         **{f"error_{k}": v for k, v in errors.items()},
         "holds": {names[k]: bool(v <= TOLERANCE) for k, v in errors.items()},

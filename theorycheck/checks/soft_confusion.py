@@ -14,9 +14,10 @@ TP = Σ yᵢH(pᵢ), FN = Σ yᵢ(1 − H(pᵢ)), FP = Σ (1 − yᵢ)H(pᵢ), T
 exactly (TP + FN = #positives, FP + TN = #negatives) and equals the hard confusion matrix at 0/1
 predictions. Claims checked:
 
-1. the properties of H, on a grid of p, at every threshold τ ∈ {0.1, …, 0.9};
+1. the properties of H = H_{τ,δ} (whatever ``surrogate`` the loss uses), on a grid of p, at every
+   threshold τ ∈ {0.1, …, 0.9};
 2. the partition, on the trained model's test probabilities, and the equality with the hard
-   confusion matrix at its 0/1 test predictions;
+   confusion matrix at its 0/1 test predictions (both with the configured ``surrogate``);
 3. the paper's point that a metric computed on the soft matrix is a useful training loss: a linear
    classifier trained on a heavily imbalanced set with the soft-F1 loss (1 − F1 averaged over the
    thresholds) reaches a higher test F1 than the same classifier trained with the square loss, at
@@ -40,7 +41,7 @@ key, trained by :func:`dynamics.gradient_descent` (full batch) with Adam
 (``optax.inject_hyperparams``: the learning rate is data, and Adam's step does not depend on the
 scale of the gradient, so the two losses get the same step sizes; with plain GD the comparison
 would mostly compare gradient scales) for ``steps`` steps, once with
-:func:`models.classifier_loss` ``"f1"`` (H_{τ,δ} with δ = ``threshold_width``, or the sigmoid
+:func:`models.classifier_loss` ``"f1"`` (H_{τ,δ} with δ = ``threshold_width``, or the sigmoid or step
 surrogate) and once with ``"mse"`` (mean (p − y)²), from the same data and initial weights. Test F1
 is the hard F1 of 1{p ≥ ½} (:func:`bounds.hard_f1`), recorded every 10 steps by an observer. H is
 evaluated in JAX on a grid of 2001 points plus every knot; the reference is
@@ -76,11 +77,15 @@ gain +0.171 > margin 0.061 (seed 0); seeds 1, 2, 3: +0.177 > 0.056, +0.171 > 0.0
 exact identities ≤ 6e-16. ``lr=0.1`` (the range's end) is inconclusive (+0.028 ± 0.061): the
 square loss catches up at larger steps. A sweep over ``imbalance`` (0.01 … 0.05) is the figure.
 
-**Negative control.** ``surrogate=sigmoid``: σ(10(p − τ)) gives H(0) = σ(−10τ) ∈ [1.2e-4, 0.27] and
-H(1) < 1, so the soft matrix at 0/1 predictions differs from the hard one by ~n·e^{−10τ} (≫ 1e-12):
-FAIL on the exactness claims. The partition still holds under the sigmoid (it holds for any H), and
-the sigmoid soft-F1 loss also beats the square loss here (the F1 comparison is reported in the
-details and may pass): the verdict fails on the exactness, which is what the control violates.
+**Negative control.** ``surrogate=step``: the soft matrix and the soft-F1 loss use the step
+1{p > τ} (+ ½ at p = τ) itself. Claims 1–2 still hold (claim 1 is always about H_{τ,δ}; the step
+partitions and is exact at 0/1 predictions), but its gradient is zero almost everywhere, so
+soft-F1 training never moves the classifier off its initialisation; the hypothesis broken is the
+surrogate's nonzero slope (the paper's reason for H), and the check fails on claim 3, decided by
+the simulation: test F1 0.040 (step) vs 0.545 (square loss), gain −0.504 < −0.086 (seed 0);
+−0.587 < −0.058 (seed 417). (The former control ``surrogate=sigmoid`` failed by definition:
+σ(10(p − τ)) has H(0) = σ(−10τ) > 0, so its soft matrix at 0/1 predictions differs from the hard
+one whatever the run; it remains a choice, and fails claim 2 that way.)
 """
 
 import dataclasses
@@ -116,8 +121,10 @@ class SoftConfusionConfig:
         help="δ of H_{τ,δ}: H = δ and 1 − δ at the edges of the band τ ± τ_m/2 (2δ of the rise lies outside "
              "the band; δ → 0 a hard step inside it, δ → ½ a flat band); strictly increasing iff 0 < δ < ½")
     surrogate: str = config_field(
-        "linear", choices=("linear", "sigmoid"),
-        help="the Heaviside surrogate: the paper's piecewise-linear H_{τ,δ}, or σ(10(p − τ)) (the negative control)")
+        "linear", choices=("linear", "sigmoid", "step"),
+        help="the Heaviside surrogate the soft matrix and the soft-F1 loss use: the paper's piecewise-linear "
+             "H_{τ,δ}, σ(10(p − τ)) (not exact at 0/1 predictions), or the step itself (exact, zero gradient: "
+             "the negative control)")
     imbalance: float = config_field(
         0.02, low=0.01, high=0.05,
         help="positive fraction of the one-vs-rest digits task (1600 negatives); the soft-F1 gain over the "
@@ -160,8 +167,9 @@ def simulate(config: SoftConfusionConfig, data, key):
     delta, lr = data["threshold_width"], data["lr"]
     tau = jnp.asarray(DEFAULT_THRESHOLDS)
     grid = jnp.asarray(_grid())
-    h_grid = heaviside(config.surrogate, grid[None, :], tau[:, None], delta)
-    h_at_tau = heaviside(config.surrogate, tau, tau, delta)
+    # claim 1 is about the paper's H_{τ,δ}, whatever surrogate the loss and the soft matrix use
+    h_grid = heaviside("linear", grid[None, :], tau[:, None], delta)
+    h_at_tau = heaviside("linear", tau, tau, delta)
     n_pos = positives(config.imbalance)
     optimizer = optax.inject_hyperparams(optax.adam)(learning_rate=lr)
 
@@ -318,7 +326,7 @@ def plot(config: SoftConfusionConfig, result: Result, path) -> None:
         ax.plot(a["grid"], a["h_grid"][i], lw=1.2, label=f"τ = {DEFAULT_THRESHOLDS[i]:.1f}")
     ax.set_xlabel("predicted probability p")
     ax.set_ylabel("H(p)")
-    name = f"H_(τ,δ), δ = {config.threshold_width}" if config.surrogate == "linear" else "σ(10(p − τ))"
+    name = f"H_(τ,δ), δ = {config.threshold_width} (loss: {config.surrogate} surrogate)"
     ax.set_title(f"{name}: {result.outcome.upper()}", fontsize=10)
     ax.legend(fontsize=7)
     ax = axes[0, 1]
@@ -370,7 +378,7 @@ CHECK = register(
         config_type=SoftConfusionConfig,
         run=None,
         plot=plot,
-        negative_controls=({"surrogate": "sigmoid"},),
+        negative_controls=({"surrogate": "step"},),
         needs_x64=True,
         # the runs take ~0.2 s and the compile the rest: corners of the data keys share the default's
         # compile; every static corner is one more compile (~10 s), so those run under -m slow

@@ -37,7 +37,10 @@ recovery error and measurement residual recorded every ``steps/100``.
 A G(C_T))‖/‖x*‖, the linearised remaining movement (:func:`bounds.remaining_movement`). Pass if
 error + μ ≤ 0.05, fail if error − μ > 0.05 (no continuation of the run can bring it within the
 tolerance: the failure is about recovery, not optimisation), inconclusive otherwise (raise steps).
-Divergence is inconclusive (lower lr_fraction).
+Divergence is inconclusive (lower lr_fraction); so is a singular ``AΣ̂Aᵀ`` (μ undefined), and
+``signal=noise`` at m = n (measurements_factor 16): there the noise floor √(1 − m/n) is 0, noise is
+determined by its measurements, and the control cannot be told from recovery. The remedy for an
+unconverged run stays inside the ranges: steps up to 20000, then lr_fraction up to 1.9.
 
 *The thresholds.* 0.5 for noise [D]: every output of linearised GD lies in ``x₀ + range(Σ̂Aᵀ)``, an
 m-dimensional affine subspace, so its error is at least ``dist(x* − x₀, range(Σ̂Aᵀ))``
@@ -179,25 +182,47 @@ def verdict(config: UntrainedCsRecoveryConfig, data, arrays) -> Result:
     error = float(np.linalg.norm(x_final - x_star) / norm)
     residual = float(np.linalg.norm(measurement @ x_final - y) / np.linalg.norm(y))
     with np.errstate(all="ignore"):
-        remaining = float(np.linalg.norm(bounds.remaining_movement(gram, measurement, y - measurement @ x_final)) / norm)
-        x_lin = bounds.heckel20_linearized_limit(gram, measurement, y, x0)
+        try:
+            remaining = float(np.linalg.norm(bounds.remaining_movement(gram, measurement, y - measurement @ x_final)) / norm)
+            x_lin = bounds.heckel20_linearized_limit(gram, measurement, y, x0)
+        except np.linalg.LinAlgError:  # AΣ̂Aᵀ exactly singular
+            remaining, x_lin = float("nan"), np.full_like(x0, np.nan)
     predicted = float(np.linalg.norm(x_lin - x_star) / norm)
     floor = bounds.heckel20_interpolant_floor(gram, measurement, x_star, x0) / norm
     expected_gram = bounds.heckel20_dual_kernel(a["kernel"])
     eigenvalues = a["eigenvalues"]
     failed, inconclusive = [], []
     diverged = int(a["diverged_at"]) >= 0 or not np.isfinite(error)
+    noise_floor = float(np.sqrt(max(1.0 - m / N, 0.0)))
     if diverged:
-        inconclusive.append(f"GD diverged at step {int(a['diverged_at'])} (η = {float(a['lr']):.3g}); lower lr_fraction")
+        at = int(a["diverged_at"])
+        inconclusive.append(f"GD diverged {f'at step {at}' if at >= 0 else '(non-finite final output)'} "
+                            f"(η = {float(a['lr']):.3g}); lower lr_fraction")
+    elif not np.isfinite(remaining):
+        inconclusive.append("the linearised remaining movement is not finite (AΣ̂Aᵀ is singular at this C₀), so "
+                            "convergence cannot be judged; lower measurements_factor or change the seed")
+    elif config.signal == "noise" and noise_floor <= 2 * TOLERANCE:
+        inconclusive.append(
+            f"with m = {m} of n = {N} measurements white noise is determined by its measurements (floor √(1 − m/n) = "
+            f"{noise_floor:.2g} <= 2·{TOLERANCE}): the noise control cannot be told from recovery; lower "
+            "measurements_factor")
     elif error - remaining > TOLERANCE:
         failed.append(
             f"{config.signal} signal not recovered: relative error {error:.3g} > {TOLERANCE} although its m = {m} "
             f"measurements are fit to a relative residual {residual:.2g} (GD's remaining movement {remaining:.2g} "
             f"cannot close the gap; the linearised limit's error is {predicted:.3g})")
     elif error + remaining > TOLERANCE:
+        ranges = {f.name: f.metadata for f in dataclasses.fields(UntrainedCsRecoveryConfig)}
+        steps_high, lr_high = ranges["steps"]["high"], ranges["lr_fraction"]["high"]
+        if config.steps < steps_high:
+            remedy = f"raise steps to >= {min(2 * config.steps, steps_high)}"
+        elif config.lr_fraction < lr_high:
+            remedy = f"raise lr_fraction (now {config.lr_fraction:g}, up to {lr_high:g})"
+        else:
+            remedy = "no admissible budget is longer: the run cannot be decided within the ranges"
         inconclusive.append(
             f"relative error {error:.3g} with remaining movement {remaining:.2g} (measurement residual "
-            f"{residual:.2g}): GD has not converged; raise steps to >= {2 * config.steps}")
+            f"{residual:.2g}): GD has not converged; {remedy}")
     outcome, reason = decide(error if not inconclusive else np.nan, TOLERANCE, fail_reasons=failed,
                              inconclusive_reasons=inconclusive, what="relative recovery error ‖G(C_T) − x*‖/‖x*‖")
     if outcome == PASS:
@@ -205,7 +230,7 @@ def verdict(config: UntrainedCsRecoveryConfig, data, arrays) -> Result:
     details = {
         "signal": config.signal, "m": m, "n": N, "p": RANK, "measurement_residual": residual,
         "remaining_movement": remaining, "linearized_limit_error": predicted,
-        "interpolant_floor": floor, "noise_floor_expected": float(np.sqrt(max(1.0 - m / N, 0.0))),
+        "interpolant_floor": floor, "noise_floor_expected": noise_floor,
         "noise_threshold": NOISE_THRESHOLD, "exceeds_noise_threshold": bool(error > NOISE_THRESHOLD),
         "initial_output_norm": float(np.linalg.norm(x0) / norm), "lr": float(a["lr"]),
         "spectral_ratio_m_p": float(eigenvalues[min(m, N - 1)] / eigenvalues[RANK - 1]),

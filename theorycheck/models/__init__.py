@@ -28,6 +28,7 @@ from ._losses import accuracy_from_confusion as accuracy_from_confusion
 from ._losses import classifier_loss as classifier_loss
 from ._losses import f1_from_confusion as f1_from_confusion
 from ._losses import sigmoid_heaviside as sigmoid_heaviside
+from ._losses import step_heaviside as step_heaviside
 from ._losses import soft_confusion_matrix as soft_confusion_matrix
 from ._losses import soft_metric_loss as soft_metric_loss
 from ._losses import tsoi22_heaviside as tsoi22_heaviside

@@ -33,7 +33,7 @@ from ._model import Model
 # τ ∈ {0.1, …, 0.9}, as torch-btg's torch.arange(0.1, 1, 0.1) (written as k/10: no drift)
 DEFAULT_THRESHOLDS = tuple(k / 10 for k in range(1, 10))
 SIGMOID_SLOPE = 10.0  # torch-btg's sig(k=10): the saturating surrogate the paper argues against
-SURROGATES = ("linear", "sigmoid")
+SURROGATES = ("linear", "sigmoid", "step")
 METRICS = ("f1", "accuracy")
 
 
@@ -71,13 +71,23 @@ def sigmoid_heaviside(p: Float[ArrayLike, "..."], tau: Float[ArrayLike, "..."], 
     return jax.nn.sigmoid(slope * (jnp.asarray(p) - jnp.asarray(tau)))
 
 
+def step_heaviside(p: Float[ArrayLike, "..."], tau: Float[ArrayLike, "..."]) -> Float[Array, "..."]:
+    """The step itself, 1{p > τ} + ½·1{p = τ}: H(0) = 0, H(τ) = ½, H(1) = 1 and the exact hard
+    confusion matrix at 0/1 predictions, but a zero gradient almost everywhere (the reason the
+    paper replaces it by a surrogate)."""
+    p, tau = jnp.asarray(p), jnp.asarray(tau)
+    return jnp.where(p > tau, 1.0, jnp.where(p == tau, 0.5, 0.0)).astype(jnp.result_type(p, tau))
+
+
 def heaviside(surrogate: str, p, tau, delta) -> Float[Array, "..."]:
     """``tsoi22_heaviside(p, τ, δ)`` for ``surrogate="linear"``, ``sigmoid_heaviside(p, τ)`` for
-    ``"sigmoid"`` (δ unused)."""
+    ``"sigmoid"``, ``step_heaviside(p, τ)`` for ``"step"`` (δ unused by the last two)."""
     if surrogate == "linear":
         return tsoi22_heaviside(p, tau, delta)
     if surrogate == "sigmoid":
         return sigmoid_heaviside(p, tau)
+    if surrogate == "step":
+        return step_heaviside(p, tau)
     raise ValueError(f"surrogate must be one of {list(SURROGATES)}, got {surrogate!r}")
 
 
