@@ -52,3 +52,16 @@ def test_the_distribution_declares_one_top_level_package():
         include = tomllib.load(f)["tool"]["setuptools"]["packages"]["find"]["include"]
     assert include == ["theorycheck*"]
     assert not any(os.path.exists(os.path.join(root, name, "__init__.py")) for name in ("models", "bounds", "dynamics"))
+
+
+@pytest.mark.parametrize("package", ["models", "dynamics", "bounds"])
+def test_every_public_name_is_in_all(package):
+    """``help()`` and API docs list what ``__all__`` lists: every re-exported name, nothing else."""
+    import importlib
+    import re
+
+    module = importlib.import_module(f"theorycheck.{package}")
+    with open(module.__file__, encoding="utf-8") as f:
+        exported = set(re.findall(r"^from \.\w+ import (\w+) as \1$", f.read(), re.M))
+    assert exported and sorted(module.__all__) == sorted(exported)
+    assert all(hasattr(module, name) for name in module.__all__)

@@ -66,6 +66,7 @@ __all__ = [
     "mlp",
     "shallow_relu_1d",
     "sigmoid_heaviside",
+    "step_heaviside",
     "soft_confusion_matrix",
     "soft_metric_loss",
     "sparse_regression",
