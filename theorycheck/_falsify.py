@@ -55,6 +55,7 @@ class Search(NamedTuple):
     counterexample: Trial | None
     shrink_path: list[Trial]
     stopped: str  # why the search ended early ("" when the budget was spent)
+    freed: tuple = ()  # the keys --range searched
 
 
 def parse_ranges(check: Check, items: Sequence[str]) -> dict[str, Any]:
@@ -271,7 +272,7 @@ def falsify(check: Check, *, budget: int = DEFAULT_BUDGET, seed: int = 0, fixed:
                 counterexample = simpler
                 path.append(simpler)
                 say(f"shrunk to {simpler.overrides}")
-    search = Search(check, trials, counterexample, path, stopped)
+    search = Search(check, trials, counterexample, path, stopped, tuple(ranges))
     if out_dir is not None:
         write_outputs(search, out_dir, dict(budget=budget, seed=seed, fixed=fixed, ranges=ranges, quick=quick))
     return search
@@ -288,7 +289,7 @@ def command_line(check: Check, trial: Trial) -> str:
 def summary(search: Search) -> dict[str, Any]:
     counts = {k: sum(t.record["outcome"] == k for t in search.trials) for k in (PASS, FAIL, INCONCLUSIVE)}
     out = {"check": search.check.name, "configs": len(search.trials), **counts, "stopped": search.stopped,
-           "held_at_default": sorted(controlled_keys(search.check))}
+           "held_at_default": sorted(controlled_keys(search.check) - set(search.freed))}
     if search.counterexample is not None:
         out["counterexample"] = {"overrides": as_jsonable(search.counterexample.overrides),
                                  "seed": search.counterexample.seed,

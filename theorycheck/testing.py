@@ -132,7 +132,8 @@ def spans_decades(low, high) -> bool:
 def value_strategy(field: dataclasses.Field, low=None, high=None, values=None):
     """A hypothesis strategy for one key's values: ``values`` if given; ``choices``; booleans;
     integers/floats in ``[low, high]`` (the advertised range unless given), log-uniform where the
-    range spans decades. An unbounded side is capped at 100x the default (or 1000)."""
+    range spans decades, with the two ends drawn often. An unbounded side is capped at 100x the
+    default (or 1000)."""
     from hypothesis import strategies as st
 
     kind, default = _element(field)
@@ -149,14 +150,18 @@ def value_strategy(field: dataclasses.Field, low=None, high=None, values=None):
     low = -100.0 * scale if low is None else low
     high = 100.0 * scale if high is None else high
     if kind is int:
+        low, high = int(math.ceil(low)), int(math.floor(high))
         if spans_decades(low, high):
-            return st.floats(math.log(low), math.log(high)).map(
-                lambda v, lo=int(low), hi=int(high): min(hi, max(lo, int(round(math.exp(v))))))
-        return st.integers(int(math.ceil(low)), int(math.floor(high)))
-    if spans_decades(low, high):
-        return st.floats(math.log(low), math.log(high)).map(
+            inside = st.floats(math.log(low), math.log(high)).map(
+                lambda v, lo=low, hi=high: min(hi, max(lo, int(round(math.exp(v))))))
+        else:
+            inside = st.integers(low, high)
+    elif spans_decades(low, high):
+        inside = st.floats(math.log(low), math.log(high)).map(
             lambda v, lo=float(low), hi=float(high): min(hi, max(lo, math.exp(v))))
-    return st.floats(float(low), float(high), allow_nan=False, allow_infinity=False)
+    else:
+        inside = st.floats(float(low), float(high), allow_nan=False, allow_infinity=False)
+    return st.one_of(st.sampled_from([low, high]), inside)  # the ends, where checks break, drawn often
 
 
 def past_range(check: Check, ranges: Mapping[str, Any]) -> set[str]:
