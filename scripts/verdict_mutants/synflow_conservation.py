@@ -25,3 +25,7 @@ MUTANTS = [
     Mutant("synflow-neuron-best", P, "neuron_error = float(np.max(np.concatenate(neuron_errors)))",
            "neuron_error = float(np.min(np.concatenate(neuron_errors)))", "the worst neuron replaced by the best", tests=T),
 ]
+MUTANTS += [
+    Mutant("synflow-remedy-outside-range", P, "if limit > data[\"compression\"] + 0.05 else", "if True else",
+           "the no-contrast remedy asks for a compression validate rejects", tests=T),
+]
