@@ -21,3 +21,9 @@ MUTANTS = [
     Mutant("spline-ratio-power-check-loosened", P, "        if typical > gap / 4.0:", "        if typical > gap * 4.0:",
            "the 3x criterion decided where the width noise exceeds the spline gap", tests=T),
 ]
+MUTANTS += [
+    Mutant("spline-power-rule-dropped", P, 'if config.init == "gaussian" and not inconclusive and tolerance > SEPARATION * gap:',
+           "if False:", "a tolerance wider than half the spline gap decides anyway (the control passes)", tests=T),
+    Mutant("spline-power-band-widened", P, "SEPARATION = 0.5  #", "SEPARATION = 1.0  #",
+           "power asked only for a tolerance below the whole gap", tests=T),
+]
