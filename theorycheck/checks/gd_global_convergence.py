@@ -53,7 +53,11 @@ more than 20 000 steps names lr instead.
 **Negative controls.** ``duplicate_inputs=true``: the last input repeats the first with label
 y₁ + 1, so two inputs are parallel, λ₀ = 0 and the loss plateaus at (y₁ − y_n)²/4 = 1/4: GD does
 not reach zero loss (criterion 2 fails). ``lr=4.5`` > 4 ≥ 2/λ_max(H∞) (λ_max ≥ the mean diagonal
-1/2): the linearised dynamics is unstable, GD diverges, and the rate bound fails.
+1/2): the linearised dynamics is unstable, GD diverges, and the rate bound fails. The same
+hypothesis (η = O(λ₀/n²)) is broken, without divergence, above η* = (2λ_max − λ₀/2)/λ_max²,
+where the linear prediction's own top mode decays slower than (1 − ηλ₀/2)^{k/2}: there the rate
+bound fails as under the lr control (e.g. η = 1.65 with 2/λ_max = 1.67, seed 292), a decided
+failure of the claim outside its step-size hypothesis, not an undecided run.
 """
 
 import dataclasses
