@@ -82,6 +82,7 @@ def test_layer_sums_band_both_sides(factor, outcome):
     assert result.outcome == outcome, result.reason
     if outcome == FAIL:
         assert "SynFlow layer sums differ from R" in result.reason
+    assert result.error == result.details["layer_sum_error"]  # the record's error is the worst law
 
 
 @pytest.mark.parametrize("factor, outcome", [(0.5, PASS), (2.0, FAIL)])
@@ -97,6 +98,7 @@ def test_neuron_law_alone_just_inside_and_outside(factor, outcome):
     assert result.outcome == outcome, result.reason
     if outcome == FAIL:
         assert "neuron-wise conservation" in result.reason and "layer sums differ" not in result.reason
+    assert result.error == result.details["neuron_error"]  # the record's error is the worst law
 
 
 @pytest.mark.parametrize("factor, outcome", [(0.5, PASS), (2.0, FAIL), (-2.0, FAIL)])
@@ -108,6 +110,7 @@ def test_signed_saliency_band_both_sides(factor, outcome):
     assert result.outcome == outcome, result.reason
     if outcome == FAIL:
         assert "cross-entropy saliency" in result.reason
+    assert result.error == result.details["signed_saliency_error"]  # the record's error is the worst law
 
 
 def test_collapse_within_the_hypothesis_fails():
