@@ -86,7 +86,7 @@ STALL = (0.2, 0.9)  # a plateau: over the last 20% of steps the loss fell by les
 @dataclasses.dataclass(frozen=True)
 class GdGlobalConvergenceConfig:
     widths: tuple = config_field((1024, 2048, 4096, 8192, 16384, 32768), low=16, high=262_144,
-                                 help="hidden widths m (>= 3 distinct, for the log-log slopes)")
+                                 help="hidden widths m (>= 3 distinct >= 1024 for the log-log slopes and the rate bound; smaller ones are reported, not judged)")
     lr: float = config_field(0.4, low=1e-3, high=5.0, help="GD step size η (the loss is a sum over the 10 samples)")
     steps: int = config_field(400, low=10, high=STEPS_MAX, help="GD steps T")
     replicates: int = config_field(4, low=4, high=64,
