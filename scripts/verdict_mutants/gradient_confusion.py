@@ -21,3 +21,7 @@ MUTANTS = [
     Mutant("confusion-linear-no-abs", P, "relative_error = np.abs(mean / predicted - 1.0)",
            "relative_error = mean / predicted - 1.0", "the abs dropped: a mean far above the closed form passes", tests=T),
 ]
+MUTANTS += [
+    Mutant("confusion-remedy-outside-range", P, "remedy = (f\"raise draws to >= {needed}\" if needed <= DRAWS_MAX else",
+           "remedy = (f\"raise draws to >= {needed}\" if True else", "a draws remedy beyond the range's 128", tests=T),
+]
