@@ -220,7 +220,7 @@ def test_gd_global_convergence_step_above_two_over_lambda_max_fails(tmp_path):
 
 def test_gd_global_convergence_small_lr_is_inconclusive():
     result = _run("gd_global_convergence", lr=0.001)
-    assert result.outcome == INCONCLUSIVE and "raise steps to >=" in result.reason
+    assert result.outcome == INCONCLUSIVE and "raise steps" in result.reason, result.reason
 
 
 def test_gram_infinite_matches_monte_carlo_and_empirical_ntk():

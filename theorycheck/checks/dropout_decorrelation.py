@@ -33,8 +33,21 @@ T ≤ 17² terms adds T·ε·Σ|terms| = T·ε·κ·I (κ = Σ|terms|/|Σ terms|
 :func:`bounds.mutual_information_condition`, ≈ 2 here). That is ≈ 2.6e-13 at the defaults
 (so 1e-12 applies) and ≈ 3.3e-12 at q = 0.05, where the measured error is 1.2e-12.
 
+**Power (inconclusive).** The correlation comparison is decided only where its tolerance can tell
+qρ from the alternative: |alternative − qρ| ≥ 2 × tolerance, with the alternative the exact
+corr(δ₁X, δ₂Y) of the simulated law (:func:`law_correlation`: qρ/(1 + m²(1 − q)) for the shifted
+Gaussian, a quadrature for ReLU) where the hypothesis E X = 0 is broken, and the no-BN control's
+value (mean 2) where it holds. Otherwise the run is ``inconclusive`` with the samples that would
+decide it, M ≥ (4·2·s/gap)² (e.g. q = 0.05, M = 10⁴: tolerance 0.051 exceeds qρ = 0.03 itself;
+M ≥ 1.9e5 decides it), or, beyond the range's 4e6, "use mean = 0 or a larger |mean|" (a
+mean of 0.12 shifts the correlation by 1.6e-3 only). A decided MI violation fails whatever the
+correlation's power. The MI grid moves by half a bin when a bin centre + mean would be exactly 0
+(mean ∈ 0.25 + 0.5ℤ): quantising must not create the atom at 0 the Gaussian law lacks (before,
+mean = 0.25 failed the MI claim on the grid's artefact).
+
 **Negative controls.** ``mean=2`` (no BN before dropout): corr = qρσ²/(σ² + m²(1 − q)) = 0.19 ≠
-0.42 (q = 0.7); the MI claim still holds (no atom at 0). ``distribution=relu``: ReLU outputs have
+0.42 (q = 0.7), decided by the sampled correlation (gap 0.23 against a tolerance 0.011 at the
+quick M = 10⁵); the MI claim still holds (no atom at 0). ``distribution=relu``: ReLU outputs have
 an atom at 0 (and a positive mean): MI ratio ≈ 0.2 ≠ q² = 0.49 and the correlation fails too.
 """
 
@@ -53,6 +66,10 @@ from ._common import figure
 RHO = 0.6
 GRID, SPACING = 16, 0.5
 MI_TOLERANCE = 1e-12
+CONTROL_MEAN = 2.0  # the no-BN control's mean: the alternative every run must be able to tell from qρ
+Z_CORR = 4.0  # the correlation tolerance in standard deviations
+SEPARATION = 2.0  # decided only where |alternative − qρ| >= SEPARATION × the correlation tolerance
+SAMPLES_MAX = 4_000_000  # the top of the samples range (the remedy must lie inside it)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,13 +100,37 @@ def simulate(config: DropoutDecorrelationConfig, data, key):
     return {"corr_dropped": corr(u, v), "corr_inputs": corr(xy[:, 0], xy[:, 1])}
 
 
+def law_correlation(keep_prob: float, mean: float, distribution: str) -> float:
+    """The exact corr(δ₁X, δ₂Y) of the simulated law (no sampling): Cov(δ₁X, δ₂Y) = q²Cov(X, Y) and
+    Var(δX) = qE X² − q²(E X)², so corr = q·Cov/√((E X² − q(E X)²)(E Y² − q(E Y)²)). Gaussian:
+    qρ/(1 + m²(1 − q)) in closed form; ReLU: the moments of ReLU(Z + m) by a 2-D quadrature of the
+    bivariate normal (trapezoid on [−9, 9]², 1e-6 accurate, far below any tolerance)."""
+    q = keep_prob
+    if distribution == "gaussian":
+        return q * RHO / (1.0 + mean**2 * (1.0 - q))
+    z = np.linspace(-9.0, 9.0, 1201)
+    weight = np.exp(-z**2 / 2) * (z[1] - z[0]) / np.sqrt(2 * np.pi)
+    z1, w = np.meshgrid(z, z, indexing="ij")
+    p = weight[:, None] * weight[None, :]
+    x = np.maximum(z1 + mean, 0.0)
+    y = np.maximum(RHO * z1 + np.sqrt(1 - RHO**2) * w + mean, 0.0)
+    ex, exx, exy = np.sum(p * x), np.sum(p * x * x), np.sum(p * x * y)
+    cov, var = exy - ex**2, exx - q * ex**2  # E Y = E X, E Y² = E X² by symmetry
+    return float(q * cov / var) if var > 0 else 0.0
+
+
 def mi_tables(config, mean):
-    """The quantised joint law of (X, Y) (bin centres, none at 0 when mean = 0) and its values."""
+    """The quantised joint law of (X, Y) and its values (bin centres; for the Gaussian law none at
+    0: the grid moves by half a bin where a centre + mean would be 0, mean ∈ 0.25 + 0.5ℤ, so that
+    quantising creates no atom the continuous law lacks; the MI depends on the values only
+    through which of them are 0)."""
     centres = (np.arange(GRID) - (GRID - 1) / 2) * SPACING
     a, b = np.meshgrid(centres, centres, indexing="ij")
     table = np.exp(-(a**2 - 2 * RHO * a * b + b**2) / (2 * (1 - RHO**2)))
     table /= table.sum()
     values = centres + mean
+    if config.distribution == "gaussian" and np.any(np.abs(values) < SPACING / 4):
+        values = values + SPACING / 2
     if config.distribution == "relu":
         values = np.maximum(values, 0.0)
     distinct = np.unique(values)  # merge the ReLU atom at 0 into one value
@@ -104,7 +145,7 @@ def verdict(config: DropoutDecorrelationConfig, data, arrays) -> Result:
     measured = float(arrays["corr_dropped"])
     predicted = q * RHO  # the theorem's q·corr(X, Y) for BN (zero-mean) Gaussian inputs
     corr_error = abs(measured - predicted)
-    corr_tolerance = 4 * bounds.dropout_correlation_sd(q, RHO) / np.sqrt(config.samples)
+    corr_tolerance = Z_CORR * bounds.dropout_correlation_sd(q, RHO) / np.sqrt(config.samples)
     table, values = mi_tables(config, mean)
     joint, _, _ = bounds.dropout_joint_table(table, values, values, q)
     mi_in, mi_out = bounds.mutual_information(table), bounds.mutual_information(joint)
@@ -113,18 +154,35 @@ def verdict(config: DropoutDecorrelationConfig, data, arrays) -> Result:
     condition = max(bounds.mutual_information_condition(table), bounds.mutual_information_condition(joint))
     eps = np.finfo(float).eps
     mi_tolerance = max(MI_TOLERANCE, 4 * eps * (1 / mi_out + 1 / mi_in) + 2 * joint.size * eps * condition)
-    fail = []
+    fail, inconclusive = [], []
     if mi_error > mi_tolerance:
         fail.append(f"I(δ₁X;δ₂Y)/I(X;Y) = {mi_ratio:.6g}, not q² = {q**2:.6g} (relative error {mi_error:.3g} > "
                     f"{mi_tolerance:.3g})")
-    outcome, reason = decide(corr_error / corr_tolerance, 1.0, fail_reasons=fail,
+    # power: the tolerance must separate qρ from the alternative (the law's own value where the
+    # hypothesis is broken; the no-BN control's value where it holds), else nothing is decided
+    law = law_correlation(q, mean, config.distribution)
+    hypothesis = config.distribution == "gaussian" and mean == 0.0
+    alternative = law_correlation(q, CONTROL_MEAN, "gaussian") if hypothesis else law
+    separation = abs(alternative - predicted)
+    if separation < SEPARATION * corr_tolerance and not fail:
+        sd = bounds.dropout_correlation_sd(q, RHO)
+        needed = int(np.ceil((Z_CORR * SEPARATION * sd / max(separation, 1e-300)) ** 2))
+        which = (f"the no-BN (mean {CONTROL_MEAN:g}) value {alternative:.3g}" if hypothesis else
+                 f"this law's own value {alternative:.3g} (mean {mean:g}, {config.distribution})")
+        remedy = (f"raise samples to >= {needed}" if needed <= SAMPLES_MAX else
+                  f"the shift cannot be resolved within samples <= {SAMPLES_MAX} (needs {needed:.3g}); "
+                  + ("raise keep_prob" if hypothesis else "use mean = 0 (the theorem's setting) or a larger |mean|"))
+        inconclusive.append(f"the correlation tolerance {corr_tolerance:.3g} cannot separate qρ = {predicted:.3g} from "
+                            f"{which} (gap {separation:.3g} < {SEPARATION:g}× tolerance); {remedy}")
+    outcome, reason = decide(corr_error / corr_tolerance, 1.0, fail_reasons=fail, inconclusive_reasons=inconclusive,
                              what=f"|corr(δ₁X,δ₂Y) − qρ| = {corr_error:.3g} in units of its tolerance {corr_tolerance:.3g}:")
     details = {
         "corr_dropped": measured, "q_times_rho": predicted, "corr_inputs_sample": float(arrays["corr_inputs"]),
         "corr_error": corr_error, "corr_tolerance": corr_tolerance,
         "mi_inputs_nats": mi_in, "mi_dropped_nats": mi_out, "mi_ratio": mi_ratio, "q_squared": q**2,
         "mi_relative_error": mi_error, "mi_tolerance": mi_tolerance, "mi_condition": condition,
-        "atom_at_zero": bool(np.any(values == 0.0)),
+        "atom_at_zero": bool(np.any(values == 0.0)), "law_correlation": law, "alternative_correlation": alternative,
+        "separation": separation,
     }
     return Result(
         predicted=predicted, measured=measured, error=corr_error, tolerance=corr_tolerance,

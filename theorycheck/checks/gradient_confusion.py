@@ -49,7 +49,10 @@ differences of the minimum cosine, at family-wise level α = 0.05 (Bonferroni ov
 comparisons: each at α/K, critical value t_{1−α/K, draws−1}). Pass: every comparison significant
 in the claimed direction (``error`` = the largest one-sided p-value ≤ ``tolerance`` = α/K). Fail:
 some comparison significant in the *opposite* direction (a decided reversal). Otherwise
-inconclusive, with the draws that would decide it.
+inconclusive, with the draws that would decide it (t grows like √draws), or, where that exceeds
+the range's 128, a remedy inside the ranges (wider widths, depths ≥ 4). Depths below 4 are outside
+the theorem's regime: the width trend is still tested there, and a decided reversal fails (that is
+the negative control).
 
 **Negative control.** ``depths=1`` (outside the regime: one hidden layer), with ``draws=64``: the
 width trend is reversed, min cosine −0.59/−0.61/−0.63 at widths 16/64/128 (seed 0; seeds 1, 2:
@@ -86,6 +89,7 @@ LINEAR_TOLERANCE = 0.15
 DEPENDENCE_SLACK = 0.01  # the quadrature drops the dependence between pairs sharing a sample
 LINEAR_DRAWS_PER_DRAW = 8
 ALPHA = 0.05  # family-wise level of the trend tests
+DRAWS_MAX = 128  # the top of the draws range: a remedy asks for no more
 DEPTH_TREND_MAX_WIDTH = 16  # THEORY.md §10: the depth trend is claimed at width 16
 QUANTILES = ()  # the verdict reads the minimum and the mean; no histogram (a cheaper compile)
 # float32 whatever jax_enable_x64 says: cosines to ~1e-6 against effects of ~1e-2, at half the cost
@@ -103,7 +107,7 @@ class GradientConfusionConfig:
     samples: int = config_field(64, low=32, high=128, help="n, the samples whose pairwise gradient cosines are taken")
     model: str = config_field("relu", choices=("relu", "linear"),
                               help="relu: the width/depth trends; linear: the closed form −√(2 ln(n(n−1)/2)/d)")
-    draws: int = config_field(48, low=4, high=128,
+    draws: int = config_field(48, low=4, high=DRAWS_MAX,
                               help=f"independent data/initialisation draws (model=linear uses {LINEAR_DRAWS_PER_DRAW}× as many)")
 
     def validate(self):
@@ -218,9 +222,12 @@ def _relu_verdict(config: GradientConfusionConfig, arrays) -> Result:
         # the t statistic grows like √draws: the draws that would decide the weakest comparison
         worst = max(min(abs(t) for _, t in undecided), 0.5)
         needed = int(math.ceil(draws * (critical / worst) ** 2)) + 1
+        remedy = (f"raise draws to >= {needed}" if needed <= DRAWS_MAX else
+                  f"draws cannot decide it within the range (<= {DRAWS_MAX}; needs ~{needed}): the effect is too small "
+                  f"here; widen the widths (e.g. 16 and 128) or use depths >= 4 (THEORY.md §10's regime)")
         inconclusive.append(
             "not significant at family-wise α = 0.05: " + ", ".join(f"{l} (t = {t:.2f} < {critical:.2f})" for l, t in undecided)
-            + f"; raise draws to >= {needed}")
+            + f"; {remedy}")
     error = max(p_values)
     outcome, reason = decide(error, level, fail_reasons=failed, inconclusive_reasons=inconclusive,
                              what="largest one-sided p-value of the claimed trend steps")

@@ -43,12 +43,16 @@ score than the smallest layer total of the network it scores; recorded per round
 with the hypothesis violated (e.g. ``rounds=1``, single-shot SynFlow) is ``inconclusive`` with
 the number of rounds to try, a collapse with it satisfied is a ``fail``. Both single-shot baselines must collapse a layer at the
 same compression for the comparison to show anything: if one does not, the run is
-``inconclusive`` (raise ``compression``).
+``inconclusive`` (raise ``compression`` up to validate's limit log₁₀(P/(2·depth)), named in the
+reason; at that limit, raise ``width``). A failure names the law that broke: the SynFlow layer
+sums, the neuron-wise law or the signed cross-entropy cut sums.
 
 **Negative controls.** ``activation=tanh``: tanh is not homogeneous (x·tanh'(x) < tanh(x) for
-x > 0), so neither law holds and the SynFlow layer sums drift from R. ``bias=true``: each bias's
-saliency leaks into the cuts below it, so the weight-only layer sums differ from R (the
-neuron-wise law, which counts the bias as an incoming parameter, still holds).
+x > 0), so neither law holds and the SynFlow layer sums drift from R (the reason names the layer sums
+and the neuron-wise law). ``bias=true``: each bias's saliency leaks into the cuts below it, so
+the weight-only layer sums differ from R (the neuron-wise law, which counts the bias as an
+incoming parameter, still holds; the reason names the layer sums, not the neuron-wise law). Both
+are decided by the simulated scores against the numpy R, far outside the rounding tolerance.
 """
 
 import dataclasses
@@ -85,10 +89,14 @@ class SynflowConservationConfig:
         w = self.widths()
         return sum(a * b for a, b in zip(w[:-1], w[1:]))
 
+    def compression_limit(self) -> float:
+        """The largest compression that keeps >= 2·depth weights (validate's bound)."""
+        return math.log10(self.prunable() / (2 * self.depth))
+
     def validate(self):
         keep = self.prunable() * 10.0 ** (-self.compression)
         if keep < 2 * self.depth:
-            limit = math.log10(self.prunable() / (2 * self.depth))
+            limit = self.compression_limit()
             raise ValueError(
                 f"config key 'compression' ({self.compression}) keeps {keep:.3g} of {self.prunable()} weights at depth "
                 f"{self.depth} and width {self.width}: a connected network needs >= depth weights and the check asks "
@@ -191,6 +199,15 @@ def verdict(config: SynflowConservationConfig, data, arrays) -> Result:
     connected = {name: connectivity(weights, arrays[f"mask_{name}"]) > 0 for name in kept}
     collapsed = {name: bool(np.any(kept[name] == 0) or not connected[name]) for name in kept}
     failed, inconclusive = [], []
+    # each law by name, so that a failure says which one broke (the bias control breaks the layer
+    # sums only; tanh breaks every law)
+    if layer_error > tolerance:
+        failed.append(f"SynFlow layer sums differ from R = {r_numpy:.4g} by {layer_error:.3g} (relative) > {tolerance:.3g}")
+    if neuron_error > tolerance:
+        failed.append(f"neuron-wise conservation (in = out) of SynFlow scores violated by {neuron_error:.3g} > {tolerance:.3g}")
+    if signed_error > tolerance:
+        failed.append(f"cross-entropy saliency layer sums differ from ⟨∂L/∂y, y⟩ by {signed_error:.3g} (relative to "
+                      f"Σ|S|) > {tolerance:.3g}")
     # The theorem's step-size hypothesis: each round removes less score than the smallest layer
     # total (the cut) of the network it scores.
     with np.errstate(divide="ignore", invalid="ignore"):  # a layer total of 0: the scores vanished
@@ -212,9 +229,13 @@ def verdict(config: SynflowConservationConfig, data, arrays) -> Result:
                 f"total, outside the theorem's hypothesis; {remedy}")
     baselines_intact = [name for name in ("magnitude", "snip") if not collapsed[name]]
     if baselines_intact and not failed and not inconclusive and error <= tolerance:
+        limit = config.compression_limit()
         inconclusive.append(
             f"single-shot {' and '.join(baselines_intact)} pruning did not collapse a layer at compression "
-            f"10^{data['compression']:g}, so there is no contrast to show; raise compression (THEORY.md §11: 10^3 at depth 6, width 100)")
+            f"10^{data['compression']:g}, so there is no contrast to show; "
+            + (f"raise compression (at most {limit:.2f} at depth {config.depth}, width {config.width}; "
+               f"THEORY.md §11: 10^3 at depth 6, width 100)" if limit > data["compression"] + 0.05 else
+               f"compression is at its limit {limit:.2f} for width {config.width}: raise width (and compression)"))
     if error > tolerance or failed:  # a decided violation is a failure, whatever else is undecided
         inconclusive = []
     outcome, reason = decide(error, tolerance, fail_reasons=failed, inconclusive_reasons=inconclusive,
