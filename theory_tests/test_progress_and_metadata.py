@@ -29,7 +29,7 @@ def test_scan_progress_reports_to_stderr_only_when_enabled(capfd):
     np.testing.assert_array_equal(quiet.losses, plain.losses)  # the readout changes no number
 
 
-def test_flow_carries_solver_statistics_and_its_dtype():
+def test_flow_carries_solver_statistics_and_its_dtype(x64):
     run = dynamics.gradient_flow(_loss, t1=5.0, num_records=3)
     trajectory = jax.jit(run)(jnp.ones(3), jax.random.key(0))
     assert trajectory.dtype == jnp.float64
