@@ -162,3 +162,13 @@ def test_a_resumed_sweep_recomputes_a_partial_chunk_to_the_same_bits(tmp_path):
     strip = lambda r: {k: v for k, v in r.items() if k != "seconds_amortised"}
     assert [strip(r) for r in again] == [strip(r) for r in rows]
     assert read_store(str(tmp_path), plan)[4]["measured"] == rows[4]["measured"]
+
+
+def test_quick_falsify_holds_a_controls_size_key_and_frees_a_quick_pinned_key_on_request():
+    """--quick caps integer keys at their defaults but never frees a control's key (here ``n`` is
+    made a control's key), and ``--range`` on a key the quick sizes pin searches it instead."""
+    check = TOY._replace(negative_controls=({"shift": 1.0}, {"n": 16}), quick={"widths": (8,)})
+    held = falsify(check, budget=10, seed=2, quick=True)
+    assert all("n" not in t.overrides for t in held.trials) and any(len(t.overrides) > 1 for t in held.trials)
+    search = falsify(check, budget=4, quick=True, ranges={"widths": None})
+    assert len(search.trials) == 4  # no "both pinned and searched" error

@@ -213,10 +213,12 @@ def falsify(check: Check, *, budget: int = DEFAULT_BUDGET, seed: int = 0, fixed:
     if max_seconds is not None and not (max_seconds > 0 and math.isfinite(max_seconds)):
         raise ConfigError(f"--max-seconds must be a finite number > 0, got {max_seconds!r}")
     ranges = dict(ranges or {})
-    fixed = {**(dict(check.quick) if quick else {}), **dict(fixed or {})}
+    quick_sizes = {k: v for k, v in check.quick.items() if k not in ranges} if quick else {}
+    fixed = {**quick_sizes, **dict(fixed or {})}
+    held = controlled_keys(check) - set(ranges)
     if quick:  # quick sizes: no integer key (a size, a step count) drawn above its default
         for f in dataclasses.fields(check.config_type):
-            if (f.name not in ranges and f.name not in fixed and type(f.default) is int
+            if (f.name not in ranges and f.name not in fixed and f.name not in held and type(f.default) is int
                     and f.metadata.get("choices") is None and f.metadata.get("low") is not None
                     and f.metadata["low"] < f.default):
                 ranges[f.name] = (f.metadata["low"], f.default)
@@ -260,8 +262,11 @@ def falsify(check: Check, *, budget: int = DEFAULT_BUDGET, seed: int = 0, fixed:
             counterexample = fails[0]
             path = [counterexample]
             runs = 0
+            visited = {repr(sorted(counterexample.overrides.items()))}
             while runs < MAX_SHRINK_RUNS and not out_of_time():
-                neighbours = shrink_candidates(check, counterexample.overrides, list(fixed))
+                neighbours = [c for c in shrink_candidates(check, counterexample.overrides, list(fixed))
+                              if repr(sorted(c.items())) not in visited]  # never cycle back
+                visited.update(repr(sorted(c.items())) for c in neighbours)
                 if not neighbours:
                     break
                 tried = _run(check, [(c, counterexample.seed) for c in neighbours], unchecked, out_dir)
