@@ -181,3 +181,36 @@ def test_a_decided_rate_violation_is_not_hidden_by_an_undecided_criterion():
     r[0, 0, 10] *= math.sqrt(1.5 * bound / (0.5 * np.sum(r[0, 0, 10] ** 2)))  # decided above the bound
     result = _verdict(arrays, steps=steps)
     assert result.outcome == FAIL and "L(k)/((1 − ηλ₀/2)^k L(0)) − 1 0.5 >" in result.reason, result.reason
+
+
+def test_slope_standard_error_by_hand():
+    """x = log m over 1024/2048/4096: c = (−1, 0, 1)/(2 ln 2); replicates (1, 3) at the first width
+    (mean 2, variance 2: var log ȳ = 2/(2·4) = 1/4), none spread at the last: SE = ½/(2 ln 2)."""
+    values = np.array([[1.0, 3.0], [5.0, 7.0], [2.0, 2.0]])
+    c = 1 / (2 * math.log(2))
+    middle = 0.0  # its c is 0: its spread does not enter
+    assert gg._slope_se((1024, 2048, 4096), values) == pytest.approx(math.sqrt(c**2 * 0.25 + middle))
+    assert math.isnan(gg._slope_se((1024, 2048, 4096), values[:, :1]))  # one replicate: no spread to read
+    assert math.isnan(gg._slope_se((1024, 2048, 4096), -values))
+
+
+@pytest.mark.parametrize("spread, outcome", [(0.3, INCONCLUSIVE), (0.05, INCONCLUSIVE), (0.001, FAIL)])
+def test_a_slope_outside_the_band_fails_only_beyond_three_standard_errors(spread, outcome):
+    """Weight movement at m^−0.70 (0.05 outside the band): with replicates spread ±30% its slope's
+    SE is ≈ 0.18 and the run cannot tell −0.70 from −0.65 (inconclusive, raise replicates); with
+    ±0.1% it can (fail)."""
+    arrays = _arrays(exponents=(-0.5, -0.5, -0.70))
+    factors = 1 + spread * np.array([-1.0, 1.0, -1.0, 1.0])
+    arrays["max_movement"] = arrays["max_movement"] * factors[None, :]
+    result = _verdict(arrays)
+    se = gg._slope_se((1024, 2048, 4096), arrays["max_movement"])
+    assert result.details["slope_se_weight_movement"] == pytest.approx(se)
+    assert result.outcome == outcome, result.reason
+    assert "weight movement" in result.reason
+    if outcome == INCONCLUSIVE:
+        assert "raise replicates" in result.reason
+        if spread == 0.05:  # SE ≈ 0.029: 4·(3·SE/0.05)² + 1 replicates would decide it, inside the range
+            needed = math.ceil(4 * (3 * se / 0.05) ** 2) + 1
+            assert f"raise replicates to >= {needed}" in result.reason and needed <= 64
+    else:
+        assert "standard errors" in result.reason

@@ -29,4 +29,8 @@ MUTANTS += [
            "a decided rate-bound violation hidden behind an undecided criterion", tests=T),
     Mutant("gdgc-small-width-divergence", P, "if at >= 0 and m >= RATE_WIDTH:", "if at >= 0:",
            "a divergence below the claimed widths read as a failure", tests=T),
+    Mutant("gdgc-slope-se-z-loosened", P, "SLOPE_Z = 3.0", "SLOPE_Z = 30.0",
+           "a slope outside the band excused at 30 standard errors", tests=T),
+    Mutant("gdgc-slope-se-ignored", P, "            if not np.isfinite(s) or not distance <= SLOPE_Z * se:",
+           "            if True:", "every slope outside the band fails, its standard error ignored", tests=T),
 ]
