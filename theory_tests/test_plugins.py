@@ -104,7 +104,7 @@ def test_max_seconds_runs_a_user_file_in_a_spawned_child(user_check, tmp_path):
 
 def test_pytest_plugin_collects_a_user_checks_default_control_and_corners(user_check, tmp_path):
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "0",
-                           f"--theorycheck=min_norm", "--theorycheck-import", user_check, "-m", "not slow",
+                           "--theorycheck=min_norm", "--theorycheck-import", user_check, "-m", "not slow",
                            "--rootdir", str(tmp_path)], env=_env(), cwd=tmp_path, capture_output=True,
                           text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

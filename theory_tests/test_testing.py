@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import pytest
 from hypothesis import Phase, given, seed as hypothesis_seed, settings
 
-from theorycheck import Result, _check, config_field, get_check, make_config, theorem
+from theorycheck import Result, config_field, get_check, make_config, theorem
 from theorycheck._falsify import draw, falsify, parse_ranges, shrink_candidates
 from theorycheck._runner import ConfigError
 from theorycheck.testing import assert_fails, assert_holds, cases, configs, past_range, run, seeds, sweep

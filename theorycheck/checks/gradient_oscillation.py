@@ -66,7 +66,7 @@ from jax.flatten_util import ravel_pytree
 
 from theorycheck import dynamics
 from theorycheck import models
-from theorycheck._check import FAIL, INCONCLUSIVE, Check, Result, config_field, decide, register
+from theorycheck._check import Check, Result, config_field, decide, register
 
 from ._common import figure
 

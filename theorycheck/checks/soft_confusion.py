@@ -101,7 +101,7 @@ from theorycheck import dynamics
 from theorycheck import models
 from theorycheck.models._imbalanced import DIGITS_NEGATIVES
 from theorycheck.models._losses import DEFAULT_THRESHOLDS, heaviside
-from theorycheck._check import FAIL, INCONCLUSIVE, PASS, Check, Result, config_field, decide, register
+from theorycheck._check import PASS, Check, Result, config_field, decide, register
 
 from ._common import figure
 

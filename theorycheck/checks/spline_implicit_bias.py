@@ -194,7 +194,6 @@ def verdict(config: SplineImplicitBiasConfig, data, arrays) -> Result:
     zeta = lambda t: bounds.jin23_zeta(t, config.init, **scales)
     weighted = bounds.weighted_natural_spline(x, y, zeta)
     natural = bounds.weighted_natural_spline(x, y)
-    claimed = weighted if config.spline == "zeta" else natural
     err_weighted = float(np.max(np.abs(net - weighted(grid)))) / scale
     err_natural = float(np.max(np.abs(net - natural(grid)))) / scale
     error = err_weighted if config.spline == "zeta" else err_natural
