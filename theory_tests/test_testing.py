@@ -172,3 +172,35 @@ def test_quick_falsify_holds_a_controls_size_key_and_frees_a_quick_pinned_key_on
     assert all("n" not in t.overrides for t in held.trials) and any(len(t.overrides) > 1 for t in held.trials)
     search = falsify(check, budget=4, quick=True, ranges={"widths": None})
     assert len(search.trials) == 4  # no "both pinned and searched" error
+
+
+def test_a_corner_fails_the_plugin_case_only_where_the_hypotheses_hold():
+    """``assert_case``: a FAIL at a corner of an ordinary key is a false FAIL (raises); the same
+    FAIL at a corner of a control's key is a hypothesis switch (allowed); a corner ``validate``
+    rejects is bad input (None)."""
+    from theorycheck import register
+    from theorycheck.testing import Case, assert_case
+
+    register(TOY._replace(name="toy_mean_no_control", negative_controls=()), replace=True)
+    corner = Case("toy_mean_no_control", "corner", "corner[shift=high]", {"shift": 10.0}, key="shift")
+    with pytest.raises(AssertionError, match="PASS or INCONCLUSIVE"):
+        assert_case(corner)
+    assert assert_case(corner._replace(check="toy_mean")).outcome == "fail"
+    assert assert_case(Case("toy_mean", "corner", "corner[kind=c]", {"kind": "c", "n": 4096}, key="kind")) is None
+    assert assert_case(Case("toy_mean", "corner", "corner[n=low]", {"n": 16}, key="n")).outcome == "pass"
+
+
+def test_a_config_key_named_like_a_record_field_is_refused():
+    @dataclasses.dataclass(frozen=True)
+    class Clashing:
+        seed: int = config_field(0, low=0, high=9)
+
+    with pytest.raises(ValueError, match="collide with record fields"):
+        theorem(Clashing, statement="s", name="clashing")(toy_simulate)
+
+
+def test_falsify_command_line_is_the_run_command():
+    from theorycheck._falsify import Trial, command_line
+
+    trial = Trial({"widths": (8, 16), "kind": "b", "shift": 1.0}, 7, {})
+    assert command_line(TOY, trial) == "theorycheck run toy_mean --set widths=8,16 --set kind=b --set shift=1.0 --seed 7"

@@ -35,7 +35,7 @@ from ._check import FAIL, INCONCLUSIVE, PASS, Check, _coerce, as_jsonable, make_
 from ._provenance import provenance
 from ._runner import ConfigError, check_seed, prepare_out_dir, write_csv, write_json
 from ._sweep import Point, _record_id, _sweep_record, _write_record, evaluate
-from .testing import _text, configs, controlled_keys, past_range, seeds, spans_decades
+from .testing import configs, controlled_keys, past_range, seeds, spans_decades
 
 DEFAULT_BUDGET = 50
 MAX_SHRINK_RUNS = 60
@@ -285,10 +285,9 @@ def falsify(check: Check, *, budget: int = DEFAULT_BUDGET, seed: int = 0, fixed:
 
 def command_line(check: Check, trial: Trial) -> str:
     """The ``theorycheck run`` command that reproduces a trial."""
-    import shlex
+    from .cli import _control_line
 
-    sets = " ".join(f"--set {shlex.quote(f'{k}={_text(v)}')}" for k, v in trial.overrides.items())
-    return f"theorycheck run {check.name} {sets} --seed {trial.seed}".replace("  ", " ")
+    return f"{_control_line(check.name, trial.overrides)} --seed {trial.seed}"
 
 
 def summary(search: Search) -> dict[str, Any]:

@@ -80,12 +80,10 @@ def _details(details: Mapping[str, Any]) -> str:
 
 
 def _control_line(name: str, overrides: Mapping[str, Any]) -> str:
-    def text(value):
-        if isinstance(value, tuple):
-            return ",".join(map(text, value))
-        return str(value).lower() if isinstance(value, bool) else str(value)
+    """``theorycheck run NAME --set K=V ...``: the command line that reproduces ``overrides``."""
+    from .testing import _text
 
-    sets = " ".join(f"--set {shlex.quote(f'{k}={text(v)}')}" for k, v in overrides.items())
+    sets = " ".join(f"--set {shlex.quote(f'{k}={_text(v)}')}" for k, v in overrides.items())
     return f"{PROG} run {name} {sets}".rstrip()
 
 
