@@ -231,6 +231,9 @@ def prepare(check: Check) -> Check:
     Derives ``run`` from ``simulate`` + ``verdict`` where it is ``None``, and wraps ``run``,
     ``simulate`` and ``verdict`` in ``jax.enable_x64(True)`` when ``needs_x64``: float64 is scoped
     by the check itself, never switched on process-wide (preparing twice only nests the scope).
+    The scope is entered where the function is called: call ``simulate`` eagerly, or trace it
+    (``jax.jit``/``vmap``) inside ``jax.enable_x64(True)`` as the runner and the sweep do — JAX
+    cannot switch to float64 in the middle of a trace begun in float32.
 
     Raises:
       ValueError: a config key named by ``data_keys``/``figure_keys``/``slow_corners``/
