@@ -204,6 +204,30 @@ def test_gradient_cosine_sees_oscillation_past_one_over_lambda(key, lr, sign):
     np.testing.assert_allclose(cosines[1:], sign, rtol=1e-12)
 
 
+def test_from_record_skips_the_records_before_start_and_keeps_the_state(key):
+    """A gradient-cosine observer recorded from record 3 on: NaN before; its state starts at
+    record 3 (the skipped records never called it), so record 3 has no predecessor (NaN) and the
+    records after it equal the unwrapped observer's."""
+    loss = lambda t: 0.5 * jnp.sum(t**2)  # noqa: E731
+
+    def counting(params, key):
+        return {"value": jnp.sum(params), "flag": jnp.array(True)}
+
+    observers = {"cos": dynamics.gradient_cosine(loss), "late": dynamics.from_record(dynamics.gradient_cosine(loss), 3),
+                 "tree": dynamics.from_record(dynamics.stateless(counting), 2)}
+    run = dynamics.gradient_descent(loss, dynamics.plain_sgd(1.9), num_steps=6, observers=observers)
+    obs = run(jnp.array([1.0, -2.0]), key).observations
+    late = np.asarray(obs["late"])
+    assert np.all(np.isnan(late[:4])) and not np.any(np.isnan(late[4:]))
+    np.testing.assert_allclose(late[4:], np.asarray(obs["cos"])[4:], rtol=1e-14)
+    assert np.all(np.isnan(obs["tree"]["value"][:2])) and not np.any(obs["tree"]["flag"][:2])
+    assert np.all(obs["tree"]["flag"][2:])
+    with pytest.raises(ValueError, match="start"):
+        dynamics.from_record(dynamics.gradient_cosine(loss), -1)
+    with pytest.raises(ValueError, match="observer"):
+        dynamics.from_record(lambda p, k: p, 0)
+
+
 def test_parameter_norms_and_loss_observer(key):
     loss = lambda t: 0.5 * jnp.sum(t["w"] ** 2)  # noqa: E731
     run = dynamics.gradient_descent(loss, dynamics.plain_sgd(0.5), num_steps=4, every=2,

@@ -199,10 +199,10 @@ def test_sgd_noise_plateaus_on_the_floor(seed, overrides):
     assert result.details["rms_step_late"] == pytest.approx(result.details["predicted_rms_at_T"], rel=0.2)
 
 
-def test_sgd_noise_full_batch_control_fails_through_the_cli(tmp_path, capsys):
-    code, out = _cli(capsys, "run", "sgd_noise", "--set", "batch_size=64", "--set", "steps=8000", "--no-plots",
+def test_sgd_noise_no_weight_decay_control_fails_through_the_cli(tmp_path, capsys):
+    code, out = _cli(capsys, "run", "sgd_noise", "--set", "weight_decay=0", "--set", "steps=8000", "--no-plots",
                      "--out", str(tmp_path))
-    assert code == 1, out.out
+    assert code == 1 and "still falling" in out.out, out.out
 
 
 # neural_collapse ------------------------------------------------------------------------------

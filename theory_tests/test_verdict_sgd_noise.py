@@ -59,21 +59,53 @@ def test_below_the_floor_fails_even_in_a_short_run():
     assert result.outcome == "fail" and "below the floor" in result.reason
 
 
-@pytest.mark.parametrize("late, outcome", [(0.51, "pass"), (0.49, "fail")])
-def test_plateau_late_step_at_least_half_the_mid_step(late, outcome):
-    result = _case(late=late, mid=1.0, floor=0.45)
+def test_the_plateau_line_is_the_geometric_midpoint_of_a_plateau_and_a_one_over_t_fall():
+    assert sn.PLATEAU == pytest.approx(np.sqrt(0.45 / 0.95), rel=1e-12) and 0.688 < sn.PLATEAU < 0.689
+
+
+@pytest.mark.parametrize("late, outcome", [(sn.PLATEAU * 1.01, "pass"), (sn.PLATEAU * 0.99, "fail")])
+def test_plateau_late_step_against_the_mid_step(late, outcome):
+    result = _case(late=late, mid=1.0, floor=0.45)  # noise: F = 0.45 >= μD = 0.005
     assert result.outcome == outcome, result.reason
     if outcome == "fail":
-        assert "still falling" in result.reason
+        assert "still falling" in result.reason and "floor itself decays" in result.reason
 
 
-def test_a_run_shorter_than_four_relaxation_times_is_not_yet_a_no():
-    """The issue's finding: λ = 0.002, μ = 0.01, 4000 steps: 4/(2μλ) = 100 000 steps."""
-    assert sn.relaxation_steps(0.01, 0.002) == 100_000 and sn.relaxation_steps(0.05, 0.01) == 4000
+def test_relaxation_horizon_is_eight_weight_decay_times():
+    assert sn.relaxation_steps(0.01, 0.002) == 200_000 and sn.relaxation_steps(0.05, 0.01) == 8000
+    assert sn.relaxation_steps(0.03, 0.007) == 19050  # 4/(0.03·0.007) = 19047.6, up to a multiple of 10
+    assert sn.relaxation_steps(0.05, 0.0) is None  # no weight decay: nothing to wait for
+    cfg = get_check("sgd_noise").config_type
+    field = {f.name: f for f in __import__("dataclasses").fields(cfg)}["steps"]
+    assert field.metadata["high"] >= sn.relaxation_steps(0.01, 0.002)  # the remedy lies inside the range
+
+
+def test_a_run_shorter_than_eight_relaxation_times_is_not_yet_a_no():
+    """λ = 0.002, μ = 0.01, 4000 steps: 8/(2μλ) = 200 000 steps."""
     result = _case(late=0.4, mid=1.0, floor=0.38, lr=0.01, weight_decay=0.002, steps=4000)
-    assert result.outcome == "inconclusive" and "raise steps to >= 100000" in result.reason
+    assert result.outcome == "inconclusive" and "raise steps to >= 200000" in result.reason
     assert _case(lr=0.01, weight_decay=0.002, steps=4000).outcome == "pass"  # already on the floor: decided
-    assert _case(late=0.4, mid=1.0, floor=0.38, steps=4000).outcome == "fail"  # 4τ = 4000: decided
+    result = _case(late=0.4, mid=1.0, floor=0.38, steps=7990)  # 8τ = 8000 at the defaults
+    assert result.outcome == "inconclusive" and "raise steps to >= 8000" in result.reason
+    assert _case(late=0.4, mid=1.0, floor=0.38, steps=8000).outcome == "fail"  # 8τ: decided
+
+
+@pytest.mark.parametrize("descent_step, outcome", [(0.31, "inconclusive"), (0.29, "fail")])
+def test_a_late_step_that_is_still_descent_is_not_yet_a_no(descent_step, outcome):
+    """1 − F/R_late = 0.7 > ½ with F = 0.3: inconclusive while μD_T > F (descent under way), a
+    failure once the step is noise (μD_T < F) yet far above the floor."""
+    result = _case(floor=0.3, descent_gradient=np.float64(descent_step / 0.05), steps=20_000)
+    assert result.outcome == outcome, result.reason
+    if outcome == "inconclusive":
+        assert "still mostly descent" in result.reason and "lower batch_size" in result.reason
+    else:
+        assert "1 − F/R_late" in result.reason
+    assert result.details["descent_step_at_T"] == pytest.approx(descent_step, rel=1e-12)
+
+
+def test_a_falling_step_that_is_descent_is_not_yet_a_no():
+    result = _case(late=0.5, mid=1.0, floor=0.3, descent_gradient=np.float64(8.0), steps=20_000)  # μD = 0.4 > F
+    assert result.outcome == "inconclusive" and "still mostly descent" in result.reason
 
 
 def test_divergence_and_collapse_are_inconclusive():
@@ -86,7 +118,16 @@ def test_divergence_and_collapse_are_inconclusive():
     assert _case(param_norm_final=np.float64(5e-3 + 1e-9)).outcome == "pass"  # 1e-3·‖W_0‖ is the line
 
 
-def test_full_batch_control_fails_on_the_noise_share():
-    result = _case(batch_size=N, late=1e-3, mid=1.0)
-    assert result.outcome == "fail" and "1 − F/R_late" in result.reason and result.error == 1.0
-    assert _case(batch_size=N, late=0.0, mid=0.0).outcome == "fail"  # no step at all is not on a floor
+def test_no_weight_decay_control_fails_on_the_plateau_whatever_the_length():
+    """The control is decided by the step norms: the formula of F does not see λ."""
+    for steps in (4000, 200_000):
+        result = _case(weight_decay=0.0, late=0.45, mid=1.0, floor=0.42, steps=steps)
+        assert result.outcome == "fail" and "still falling" in result.reason, result.reason
+        assert result.details["relaxation_steps"] is None
+    assert _case(weight_decay=0.0, steps=4000).outcome == "pass"  # had the noise persisted, it would pass
+    assert get_check("sgd_noise").negative_controls == ({"weight_decay": 0.0},)
+
+
+def test_full_batch_is_outside_the_range():
+    with pytest.raises(ValueError, match="batch_size"):
+        make_config(get_check("sgd_noise"), {"batch_size": N})

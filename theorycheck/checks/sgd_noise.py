@@ -16,29 +16,52 @@ plateaus on F. With B = N the factor is 0 and full-batch GD converges: the steps
 **Setup.** 64 training digits (:func:`models.load_digits`), bias-free ReLU MLP 64 → 32 → 32 → 10 at
 init scale 0.5, square loss, float64; ``dynamics.sgd`` with ``plain_sgd(lr, weight_decay=2λ)`` for
 ``steps`` steps and the :func:`dynamics.step_norm` observer at ``every = 1`` (one scalar per step).
-F is computed independently at the final iterate from the 64 per-sample gradients
-(:func:`dynamics.per_sample_gradient_variance`). R_late and R_mid are the root-mean-square step
-over the last tenth of the run and over the tenth before its middle.
+F is computed independently from the 64 per-sample gradients
+(:func:`dynamics.per_sample_gradient_variance`) at every iterate of the last tenth of the run
+(:func:`dynamics.from_record`), F² = μ²c_B·mean V(W_t), c_B = (N − B)/(B(N − 1)): the split holds
+step by step, so averaged over the same steps R_late² ≥ F² exactly in expectation (V at the last
+iterate alone is off by its own fluctuation: at B = 1, μ = 0.05, seed 0, F(W_T) was 1.19× the
+late RMS step, a false "below the floor"). R_late and R_mid are the root-mean-square step over
+the last tenth of the run and over the tenth before its middle.
 
 **Tolerance.** Main: ``error`` = 1 − F/R_late, the fraction of the late step that the noise floor
 does not account for; at most ½ (a plateau *on the noise floor*: at least half the late step is
 batch noise, not descent still under way). Secondary, a bound that must hold:
-R_late ≥ (1 − 0.15)·F (exact: a violation fails at any length); 0.15 covers the sampling error of R_late² (a mean over T/10 ≥ 400 steps
-of ‖ΔW_t‖², whose coefficient of variation is below 1 here, so ~5%/√(T/4000)) and the drift of V
-over the window (a few % on the plateau). Plateau: R_late ≥ ½R_mid (the step norm has stopped
-falling). "Not yet" is not "no": weight decay relaxes W on the time τ = 1/(2μλ) (25 000 steps at
-μ = 0.01, λ = 0.002), so a run shorter than 4τ = 2/(μλ) (at most 100 000 inside the ranges) whose
-step is still falling or not yet on the floor is ``inconclusive`` ("raise steps to >= 4τ").
-A net whose weights fell to the zero stationary point (‖W_T‖ ≤ 1e-3‖W_0‖: every per-sample
-gradient vanishes there) is ``inconclusive`` (lower weight_decay); a diverged run too.
+R_late ≥ (1 − 0.15)·F (exact: a violation fails at any length); 0.15 covers the sampling error of
+R_late² (a mean over T/10 ≥ 400 steps of ‖ΔW_t‖², whose coefficient of variation is below 1 here,
+so ~5%/√(T/4000)) and the drift of V over the window (a few % on the plateau).
 
-**Negative control.** ``batch_size=64`` (= N): F = 0, the run is full-batch GD with weight decay,
-whose steps keep shrinking toward its stationary point; the late step is descent, not noise, and
-the check fails (error = 1). This control is decided by the floor's formula, not by the
-simulation (issue 19 asks for one the simulation decides; none was found: at B = N the full-batch
-step norm does not fall in the ranges' budgets, R_late/R_mid = 0.95 at the defaults, 0.58 at
-μ = 0.01, 0.99–1.14 at λ = 0.05, so the plateau criterion cannot refute it). (With λ = 0 on this interpolable set the floor also decays, as the
-per-sample gradients vanish at interpolation: THEORY.md §3 (iv).)
+**Plateau.** The claim is that the noise persists *asymptotically*; its alternative (no weight
+decay, or B = N) is a step that keeps falling. On this interpolable set that fall is a power law:
+at λ = 0 the per-sample gradients vanish at interpolation and the RMS step decays like t^(−1)
+(measured: the RMS over successive tenths of a run falls as (t/t′)^(−1.0±0.1), B = 8, 8 seeds;
+THEORY.md §3 (iv)). Between the windows centred at 0.45T (R_mid, the tenth before the middle) and
+0.95T (R_late) a t^(−1) fall gives R_late/R_mid = 0.45/0.95 = 0.47 and a plateau gives 1; the
+criterion R_late ≥ √(0.45/0.95)·R_mid = 0.69·R_mid is the geometric midpoint of the two, so each
+side is a factor 1.45 from the line. (The former line ½ sat on the alternative itself: λ = 0
+runs measured 0.37–0.62, either side of it.) A step falling while it is *noise* (F ≥ μD_T, D_T =
+‖∇L(W_T) + 2λW_T‖ measured at the last iterate) is the floor itself decaying: a refutation. A step
+falling, or not yet on the floor, while it is still *descent* (μD_T > F) is "not yet".
+
+**Not yet is not no.** Weight decay relaxes W on the time τ = 1/(2μλ) (25 000 steps at μ = 0.01,
+λ = 0.002), and V moves with W, so the late windows are stationary only after several τ: a run
+shorter than 8τ = 4/(μλ) (at most 200 000 inside the ranges: ``steps`` reaches it) whose step is
+still falling or not yet on the floor is ``inconclusive`` ("raise steps to >= 8τ"); at 8τ the
+middle window starts after 3.2τ, where e^(−3.2) = 4% of the initial excess of W is left (at 4τ,
+the former horizon, B = 60, λ = 0.05, μ = 0.01 still fell to 0.65·R_mid). A run at least 8τ long
+whose late step is still mostly descent (μD_T > F: B close to N, where F is tiny and full-batch
+GD's slow directions outlast τ) is ``inconclusive`` too (lower batch_size, which raises F as
+√((N − B)/B)). A net whose weights fell to the zero stationary point (‖W_T‖ ≤ 1e-3‖W_0‖: every
+per-sample gradient vanishes there) is ``inconclusive`` (lower weight_decay); a diverged run too.
+
+**Range.** B ≤ N − 1 = 63 (the hypothesis B < N). At B = N the floor is 0 *by its formula*, so a
+run there would fail whatever the simulation did: it decides nothing, and is outside the claim.
+
+**Negative control.** ``weight_decay=0`` breaks "incorporate weight decay": on this interpolable
+set SGD then drives every per-sample gradient to 0, the step is still mostly noise (F/R_late ≈
+0.9) but the noise itself decays, R_late/R_mid = 0.37–0.51 < 0.69 (8 seeds, B = 8), and the
+plateau criterion fails. Decided by the simulation: the floor's formula is blind to λ. (The former
+control ``batch_size=64`` = N failed by F's formula, F = 0, not by anything simulated.)
 """
 
 import dataclasses
@@ -55,23 +78,28 @@ from theorycheck._check import INCONCLUSIVE, Check, Result, config_field, decide
 from ._common import figure
 
 SAMPLES, WIDTH, INIT_SCALE = 64, 32, 0.5
-TOLERANCE, FLOOR_SLACK, PLATEAU = 0.5, 0.15, 0.5
+TOLERANCE, FLOOR_SLACK = 0.5, 0.15
+PLATEAU = float(np.sqrt(0.45 / 0.95))  # geometric midpoint of a plateau (1) and a t^(-1) fall (0.47)
 COLLAPSED = 1e-3  # ‖W_T‖/‖W_0‖ at or below this: the net fell to the zero stationary point
 
 
-def relaxation_steps(lr, weight_decay) -> int:
-    """4 weight-decay relaxation times 4/(2μλ), rounded up to a multiple of 10: the shortest run
-    whose plateau criterion can refute (at most 100 000 inside the ranges)."""
-    return int(np.ceil(2.0 / (float(lr) * float(weight_decay)) / 10.0 - 1e-9)) * 10
+def relaxation_steps(lr, weight_decay) -> int | None:
+    """8 weight-decay relaxation times 8/(2μλ), rounded up to a multiple of 10: the shortest run
+    whose plateau criterion can refute (at most 200 000 inside the ranges). ``None`` at λ = 0:
+    without weight decay there is no equilibrium to wait for (the control)."""
+    if float(weight_decay) == 0.0:
+        return None
+    return int(np.ceil(4.0 / (float(lr) * float(weight_decay)) / 10.0 - 1e-9)) * 10
 
 
 @dataclasses.dataclass(frozen=True)
 class SgdNoiseConfig:
-    weight_decay: float = config_field(0.01, low=0.002, high=0.05,
+    weight_decay: float = config_field(0.01, low=0.0, high=0.05,
                                        help="the paper's λ in L + λ‖W‖² (plain_sgd weight_decay = 2λ); "
-                                            "λ = 0 is not a hypothesis of the claim")
-    batch_size: int = config_field(8, low=1, high=SAMPLES, help=f"minibatch size B (B = N = {SAMPLES} is the control)")
-    steps: int = config_field(20_000, low=4000, high=100_000, help="SGD steps T (multiple of 10)")
+                                            "λ = 0 breaks the claim's hypothesis (the negative control)")
+    batch_size: int = config_field(8, low=1, high=SAMPLES - 1,
+                                   help=f"minibatch size B < N = {SAMPLES} (at B = N the floor is 0 by its formula)")
+    steps: int = config_field(20_000, low=4000, high=200_000, help="SGD steps T (multiple of 10)")
     lr: float = config_field(0.05, low=0.01, high=0.05, help="step size μ (B = 1 diverges above ~0.05 here)")
 
     def validate(self):
@@ -88,9 +116,12 @@ def simulate(config: SgdNoiseConfig, data, key):
     def loss(params, batch):
         return jnp.mean(jnp.sum((net.apply(params, batch[0]) - batch[1]) ** 2, axis=1))
 
+    variance = dynamics.per_sample_gradient_variance(loss, (x, y))
+    late = config.steps - config.steps // 10  # V(W_t) over the last tenth, the window of R_late
     run = dynamics.sgd(loss, dynamics.plain_sgd(data["lr"], weight_decay=2 * data["weight_decay"]), (x, y),
                        batch_size=config.batch_size, num_steps=config.steps, every=1,
-                       observers={"step": dynamics.step_norm()})
+                       observers={"step": dynamics.step_norm(),
+                                  "variance": dynamics.from_record(dynamics.stateless(lambda p, k: variance(p)), late)})
     traj = run(net.init(key_init), key_run)
     final = traj.final_params
     full_grad = jax.grad(loss)(final, (x, y))
@@ -99,7 +130,10 @@ def simulate(config: SgdNoiseConfig, data, key):
     return {
         "param_norm_initial": norm(net.init(key_init)), "param_norm_final": norm(final),
         "step_norms": traj.observations["step"][1:],  # ‖W_t − W_{t−1}‖, t = 1..T
-        "variance": dynamics.per_sample_gradient_variance(loss, (x, y))(final),
+        # mean V(W_t) over the late window: E‖ΔW_t‖² ≥ μ²c_B·V(W_t) holds step by step, so R_late² ≥ F² with
+        # F² = μ²c_B·mean V over the same steps (V at the last iterate alone is off by its fluctuation:
+        # B = 1, seed 0 had V(W_T) 43% above the window's RMS step²)
+        "variance": jnp.mean(traj.observations["variance"][late:config.steps]),  # V(W_t) before each late step
         "descent_gradient": descent,
         "losses": traj.losses,
         "diverged": traj.diverged,
@@ -127,20 +161,29 @@ def verdict(config: SgdNoiseConfig, data, arrays) -> Result:
                       "per-sample gradient vanishes and there is no floor to observe; lower weight_decay",
                       dict(arrays), details)
     needed = relaxation_steps(lr, data["weight_decay"])
-    details["relaxation_steps"] = needed
+    descent = float(lr * arrays["descent_gradient"])  # μ‖∇L(W_T) + 2λW_T‖, the step's descent part
+    details.update(relaxation_steps=needed, descent_step_at_T=descent)
     error = 1.0 - floor / r_late if r_late > 0 else 1.0
     falling = r_late < PLATEAU * r_mid
+    noise_dominated = floor >= descent
     fail_reasons, not_yet = [], []
     below = r_late < (1 - FLOOR_SLACK) * floor
     if below:
         fail_reasons.append(f"the RMS step {r_late:.3g} is below the floor F = {floor:.3g} (E‖ΔW‖² ≥ F² is exact: a bug)")
-    if falling:
-        fail_reasons.append(f"the step norm is still falling (R_late/R_mid = {r_late / r_mid:.2f} < {PLATEAU})")
-    if config.steps < needed and (falling or error > TOLERANCE) and not below:
-        # "not yet" is not "no": weight decay relaxes W on the time 1/(2μλ); the run must span 4 of them
-        not_yet.append(f"the run ({config.steps} steps) is shorter than 4 weight-decay relaxation times "
-                       f"4/(2μλ) = {needed} and the step has not settled on the floor (R_late/R_mid = "
+    unsettled = falling or error > TOLERANCE
+    if falling and noise_dominated:
+        fail_reasons.append(f"the step norm is still falling (R_late/R_mid = {r_late / r_mid:.2f} < {PLATEAU:.2f}) "
+                            f"while it is noise (F = {floor:.3g} >= μ‖∇L + 2λW_T‖ = {descent:.3g}): the noise "
+                            "floor itself decays")
+    if needed is not None and config.steps < needed and unsettled and not below:
+        # "not yet" is not "no": weight decay relaxes W on the time 1/(2μλ); the run must span 8 of them
+        not_yet.append(f"the run ({config.steps} steps) is shorter than 8 weight-decay relaxation times "
+                       f"8/(2μλ) = {needed} and the step has not settled on the floor (R_late/R_mid = "
                        f"{r_late / r_mid:.2f}, 1 − F/R_late = {error:.2f}); raise steps to >= {needed}")
+    elif unsettled and not noise_dominated and not below:
+        not_yet.append(f"the late step is still mostly descent (μ‖∇L + 2λW_T‖ = {descent:.3g} > F = {floor:.3g}, "
+                       f"1 − F/R_late = {error:.2f}): full-batch-like descent has not finished; lower batch_size "
+                       f"(F grows as √((N − B)/B)) or raise steps")
     outcome, reason = decide(error, TOLERANCE, fail_reasons=fail_reasons, inconclusive_reasons=not_yet,
                              what="1 − F/R_late (share of the late step not explained by SGD noise)")
     return Result(predicted=floor, measured=r_late, error=float(error), tolerance=TOLERANCE, outcome=outcome,
@@ -168,12 +211,12 @@ CHECK = register(
     Check(
         name="sgd_noise",
         statement="With weight decay and B < N the SGD step norm plateaus on the batch-noise floor "
-                  "μ·sqrt((N−B)/(B(N−1))·V); with B = N it keeps falling.",
+                  "μ·sqrt((N−B)/(B(N−1))·V); without weight decay the noise itself dies out.",
         source="Galanti, Siegel, Gupte, Poggio, arXiv:2206.05794 (CPAL 2025), SGD noise (shared/THEORY.md §3 (iv))",
         config_type=SgdNoiseConfig,
         run=None,
         plot=plot,
-        negative_controls=({"batch_size": SAMPLES},),
+        negative_controls=({"weight_decay": 0.0},),
         needs_x64=True,
         quick={"steps": 8000},
         slow_corners=("steps=high",),

@@ -9,6 +9,7 @@ from ._lanczos import lanczos_top_eigenpairs as lanczos_top_eigenpairs
 from ._observers import Observer as Observer
 from ._observers import gradient_cosine as gradient_cosine
 from ._observers import loss_observer as loss_observer
+from ._observers import from_record as from_record
 from ._observers import parameter_norms as parameter_norms
 from ._observers import stateless as stateless
 from ._observers import top_hessian_eigenvalues as top_hessian_eigenvalues
@@ -81,6 +82,7 @@ __all__ = [
     "batch_tape",
     "effective_rank",
     "empirical_ntk",
+    "from_record",
     "full_mask",
     "global_mask",
     "gradient_cosine",

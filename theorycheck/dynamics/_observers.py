@@ -102,3 +102,38 @@ def top_hessian_eigenvalues(
         return record, pairs.eigenvectors[0]
 
     return Observer(init, observe)
+
+
+def from_record(observer: Observer, start: int) -> Observer:
+    """``observer`` recorded only from its ``start``-th record on; earlier records are NaN.
+
+    For an expensive observer needed only over the end of a run (the per-sample gradient
+    variance over the last tenth of ``sgd_noise``'s steps): ``observer`` is called (``lax.cond``)
+    only from record ``start`` on (0-based; record ``i`` is taken before step ``i·every``), so its
+    state starts there, as if the run began at that record (a consecutive-gradient cosine is NaN
+    at record ``start``). Under ``vmap`` (a sweep) ``lax.cond`` evaluates both branches, so there
+    the saving is lost but the records are the same. Integer and boolean leaves of a skipped
+    record are 0/false.
+    """
+    if not isinstance(observer, Observer):
+        raise ValueError(f"observer must be a dynamics.Observer, got {type(observer).__name__}")
+    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+        raise ValueError(f"start must be an integer >= 0 (a record index), got {start!r}")
+
+    def init(params, key):
+        return {"inner": observer.init(params, key), "index": jnp.array(0, jnp.int32)}
+
+    def observe(params, state, key):
+        shapes = jax.eval_shape(observer.observe, params, state["inner"], key)[0]
+
+        def skipped(inner):
+            blank = jax.tree.map(
+                lambda s: jnp.full(s.shape, jnp.nan, s.dtype) if jnp.issubdtype(s.dtype, jnp.inexact)
+                else jnp.zeros(s.shape, s.dtype), shapes)
+            return blank, inner
+
+        record, inner = jax.lax.cond(state["index"] >= start, lambda inner: observer.observe(params, inner, key),
+                                     skipped, state["inner"])
+        return record, {"inner": inner, "index": state["index"] + 1}
+
+    return Observer(init, observe)
