@@ -131,3 +131,17 @@ def test_no_weight_decay_control_fails_on_the_plateau_whatever_the_length():
 def test_full_batch_is_outside_the_range():
     with pytest.raises(ValueError, match="batch_size"):
         make_config(get_check("sgd_noise"), {"batch_size": N})
+
+
+def test_a_run_that_stopped_moving_is_not_on_a_floor():
+    """No step and no noise at a non-zero stationary point: 1 − F/R_late is 1, not 0."""
+    result = _case(late=0.0, mid=0.0, floor=0.0, descent_gradient=np.float64(0.0))
+    assert result.outcome == "fail" and result.error == 1.0 and "1 − F/R_late" in result.reason
+
+
+def test_below_the_floor_while_descent_names_only_the_bound():
+    """A falling step that is still descent is never called a decaying floor, even when the step
+    also sits below F (which fails on the exact bound alone)."""
+    result = _case(late=0.2, mid=1.0, floor=0.3, descent_gradient=np.float64(8.0), steps=20_000)
+    assert result.outcome == "fail" and "below the floor" in result.reason
+    assert "floor itself decays" not in result.reason
