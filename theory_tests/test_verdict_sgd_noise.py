@@ -128,9 +128,13 @@ def test_no_weight_decay_control_fails_on_the_plateau_whatever_the_length():
     assert get_check("sgd_noise").negative_controls == ({"weight_decay": 0.0},)
 
 
-def test_full_batch_is_outside_the_range():
+def test_full_batch_and_a_tiny_weight_decay_are_outside_the_range():
     with pytest.raises(ValueError, match="batch_size"):
         make_config(get_check("sgd_noise"), {"batch_size": N})
+    with pytest.raises(ValueError, match="'weight_decay'.*0 .*or >= 0.002"):
+        make_config(get_check("sgd_noise"), {"weight_decay": 0.0019})
+    for allowed in (0.0, 0.002):
+        make_config(get_check("sgd_noise"), {"weight_decay": allowed})
 
 
 def test_a_run_that_stopped_moving_is_not_on_a_floor():

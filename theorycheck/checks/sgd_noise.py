@@ -80,6 +80,7 @@ from ._common import figure
 SAMPLES, WIDTH, INIT_SCALE = 64, 32, 0.5
 TOLERANCE, FLOOR_SLACK = 0.5, 0.15
 PLATEAU = float(np.sqrt(0.45 / 0.95))  # geometric midpoint of a plateau (1) and a t^(-1) fall (0.47)
+MIN_WEIGHT_DECAY = 0.002  # a positive λ below this needs more than 200 000 steps at μ = 0.01
 COLLAPSED = 1e-3  # ‖W_T‖/‖W_0‖ at or below this: the net fell to the zero stationary point
 
 
@@ -95,14 +96,19 @@ def relaxation_steps(lr, weight_decay) -> int | None:
 @dataclasses.dataclass(frozen=True)
 class SgdNoiseConfig:
     weight_decay: float = config_field(0.01, low=0.0, high=0.05,
-                                       help="the paper's λ in L + λ‖W‖² (plain_sgd weight_decay = 2λ); "
-                                            "λ = 0 breaks the claim's hypothesis (the negative control)")
+                                       help="the paper's λ in L + λ‖W‖² (plain_sgd weight_decay = 2λ): 0 (the negative control, "
+                                            "breaking the claim's hypothesis) or in [0.002, 0.05]")
     batch_size: int = config_field(8, low=1, high=SAMPLES - 1,
                                    help=f"minibatch size B < N = {SAMPLES} (at B = N the floor is 0 by its formula)")
     steps: int = config_field(20_000, low=4000, high=200_000, help="SGD steps T (multiple of 10)")
     lr: float = config_field(0.05, low=0.01, high=0.05, help="step size μ (B = 1 diverges above ~0.05 here)")
 
     def validate(self):
+        if 0.0 < self.weight_decay < MIN_WEIGHT_DECAY:
+            raise ValueError(
+                f"config key 'weight_decay' ({self.weight_decay}) must be 0 (the control) or >= {MIN_WEIGHT_DECAY}: "
+                f"below it 8 relaxation times 4/(μλ) exceed the 200000 steps the range allows at μ = 0.01"
+            )
         if self.steps % 10:
             raise ValueError(f"config key 'steps' ({self.steps}) must be a multiple of 10 (the windows are tenths)")
 
