@@ -131,12 +131,23 @@ def _simulator(
         opt_state = _tree_select(diverged, opt_state, new_opt_state)
         return (params, opt_state, diverged, diverged_at, t + 1), loss
 
-    def block(carry, key):
+    def block(carry, xs):
+        # records are taken before each block of `every` steps; the last of the num_records + 1
+        # iterations only observes (its `cond` skips the steps: the predicate is the unbatched
+        # index, so it stays a branch under vmap). One trace of every observer, not two.
         state, obs_states = carry
-        key_observe, key_steps = jax.random.split(key)
+        index, key_observe, key_steps = xs
         records, obs_states = observe_all(observers, state[0], obs_states, key_observe)
-        state, losses = jax.lax.scan(step, state, jax.random.split(key_steps, every))
-        report_steps(state[4], num_steps, num_records, state[4] // every)
+
+        def advance(state):
+            state, losses = jax.lax.scan(step, state, jax.random.split(key_steps, every))
+            report_steps(state[4], num_steps, num_records, state[4] // every)
+            return state, losses
+
+        def stay(state):
+            return state, jnp.zeros((every,), jax.eval_shape(advance, state)[1].dtype)
+
+        state, losses = jax.lax.cond(index < num_records, advance, stay, state)
         return (state, obs_states), (nan_after(carry[0][2], records), losses)
 
     def run(params0, key: jax.Array, hyperparams: Mapping[str, Any] | None = None) -> Trajectory:
@@ -148,14 +159,15 @@ def _simulator(
         key_init, key_loop, key_last = jax.random.split(key, 3)
         obs_states = init_observers(observers, params0, key_init)
         state = (params0, opt_state, ~valid, jnp.array(-1), jnp.array(0))
-        (state, obs_states), (records, losses) = jax.lax.scan(
-            block, (state, obs_states), jax.random.split(key_loop, num_records)
+        block_keys = jax.vmap(jax.random.split)(jax.random.split(key_loop, num_records))  # (observe, steps)
+        key_observe = jnp.concatenate([block_keys[:, 0], key_last[None]])
+        key_steps = jnp.concatenate([block_keys[:, 1], key_last[None]])  # the last one is never used
+        (state, _), (records, losses) = jax.lax.scan(
+            block, (state, obs_states), (jnp.arange(num_records + 1), key_observe, key_steps)
         )
+        losses = losses[:num_records]
         params, _, frozen, diverged_at, _ = state
         diverged = frozen & valid
-        last, _ = observe_all(observers, params, obs_states, key_last)
-        last = nan_after(frozen, last)
-        records = jax.tree.map(lambda r, l: jnp.concatenate([r, l[None]]), records, last)
         status = jnp.where(diverged, STATUS_DIVERGED, STATUS_COMPLETED)
         return Trajectory(
             times=jnp.arange(0, num_steps + 1, every),
