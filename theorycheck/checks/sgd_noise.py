@@ -34,12 +34,12 @@ so ~5%/√(T/4000)) and the drift of V over the window (a few % on the plateau).
 **Plateau.** The claim is that the noise persists *asymptotically*; its alternative (no weight
 decay, or B = N) is a step that keeps falling. On this interpolable set that fall is a power law:
 at λ = 0 the per-sample gradients vanish at interpolation and the RMS step decays like t^(−1)
-(measured: the RMS over successive tenths of a run falls as (t/t′)^(−1.0±0.1), B = 8, 8 seeds;
-THEORY.md §3 (iv)). Between the windows centred at 0.45T (R_mid, the tenth before the middle) and
+(measured: the RMS over the tenths of a run, from the second to the last, falls with fitted
+exponents 1.0–1.2 in 3 runs at B = 1 and 8; THEORY.md §3 (iv)). Between the windows centred at 0.45T (R_mid, the tenth before the middle) and
 0.95T (R_late) a t^(−1) fall gives R_late/R_mid = 0.45/0.95 = 0.47 and a plateau gives 1; the
 criterion R_late ≥ √(0.45/0.95)·R_mid = 0.69·R_mid is the geometric midpoint of the two, so each
 side is a factor 1.45 from the line. (The former line ½ sat on the alternative itself: λ = 0
-runs measured 0.37–0.62, either side of it.) A step falling while it is *noise* (F ≥ μD_T, D_T =
+runs measured 0.35–0.62, either side of it.) A step falling while it is *noise* (F ≥ μD_T, D_T =
 ‖∇L(W_T) + 2λW_T‖ measured at the last iterate) is the floor itself decaying: a refutation. A step
 falling, or not yet on the floor, while it is still *descent* (μD_T > F) is "not yet".
 
@@ -59,7 +59,7 @@ run there would fail whatever the simulation did: it decides nothing, and is out
 
 **Negative control.** ``weight_decay=0`` breaks "incorporate weight decay": on this interpolable
 set SGD then drives every per-sample gradient to 0, the step is still mostly noise (F/R_late ≈
-0.9) but the noise itself decays, R_late/R_mid = 0.37–0.51 < 0.69 (8 seeds, B = 8), and the
+0.9) but the noise itself decays, R_late/R_mid = 0.35–0.51 < 0.69 (13 seeds, B = 8), and the
 plateau criterion fails. Decided by the simulation: the floor's formula is blind to λ. (The former
 control ``batch_size=64`` = N failed by F's formula, F = 0, not by anything simulated.)
 """
