@@ -60,7 +60,9 @@ run there would fail whatever the simulation did: it decides nothing, and is out
 **Negative control.** ``weight_decay=0`` breaks "incorporate weight decay": on this interpolable
 set SGD then drives every per-sample gradient to 0, the step is still mostly noise (F/R_late ≈
 0.9) but the noise itself decays, R_late/R_mid = 0.35–0.51 < 0.69 (13 seeds, B = 8), and the
-plateau criterion fails. Decided by the simulation: the floor's formula is blind to λ. (The former
+plateau criterion fails. Decided by the simulation: the floor's formula is blind to λ. (At B = 1,
+μ = 0.05 the λ = 0 noise is large enough that the fall had not begun by step 20 000 in one seed of
+six, R_late/R_mid = 1.03: the control is declared at the default B = 8.) (The former
 control ``batch_size=64`` = N failed by F's formula, F = 0, not by anything simulated.)
 """
 
