@@ -110,6 +110,26 @@ def test_plain_sgd_is_heavy_ball_with_coupled_weight_decay(key, momentum, weight
     np.testing.assert_allclose(trajectory.final_params, theta, rtol=1e-12)
 
 
+def test_weight_decay_given_as_data_from_zero_and_swept_by_vmap(key):
+    """plain_sgd skips ``wd·θ`` by a cond when wd == 0: a run built with wd = 0 and given
+    wd = 0.3 as data, and a vmap over wd ∈ {0, 0.3} (where the cond becomes a select), both
+    follow the documented recursion exactly."""
+    lam, lr, steps = np.array([0.5, 2.0, 3.0]), 0.2, 10
+
+    def numpy_run(weight_decay):
+        theta = np.array([1.0, -1.0, 0.5])
+        for _ in range(steps):
+            theta = theta - lr * (lam * theta + weight_decay * theta)
+        return theta
+
+    run = dynamics.gradient_descent(lambda t: 0.5 * jnp.sum(jnp.asarray(lam) * t**2),
+                                    dynamics.plain_sgd(lr, weight_decay=0.0), num_steps=steps)
+    theta0 = jnp.array([1.0, -1.0, 0.5])
+    np.testing.assert_allclose(run(theta0, key, {"weight_decay": 0.3}).final_params, numpy_run(0.3), rtol=1e-12)
+    swept = jax.vmap(lambda wd: run(theta0, key, {"weight_decay": wd}).final_params)(jnp.array([0.0, 0.3]))
+    np.testing.assert_allclose(swept, np.stack([numpy_run(0.0), numpy_run(0.3)]), rtol=1e-12)
+
+
 def test_gd_loss_curve_on_a_quadratic_matches_its_closed_form(key):
     """GD on ½Σλᵢθᵢ² (diagonal, so Uᵀe₀ = θ₀): L_t = ½Σλᵢθᵢ²(1 − ηλᵢ)^{2t}
     (bounds.gd_quadratic_loss_curve); relative error ≤ a few eps per step, 1e-12 over 30 steps."""

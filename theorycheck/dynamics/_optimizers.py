@@ -1,5 +1,6 @@
 """Update rules whose swept hyperparameters are data (``optax.inject_hyperparams``)."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -7,9 +8,27 @@ import optax
 from ._validation import require_nonnegative_scalar, require_positive_scalar
 
 
+def _decayed_weights_unless_zero(weight_decay) -> optax.GradientTransformation:
+    """``g + wd·θ``, skipped by a ``cond`` when ``wd == 0``: reading θ into the update costs the
+    55k-parameter EoS job ~10% of its GD steps (scripts/bench_eos.py). An unbatched traced ``wd``
+    keeps the branch; under ``vmap`` over ``wd`` it becomes a select, as before."""
+
+    def update(updates, state, params):
+        if params is None:
+            raise ValueError("weight decay needs params: call update(grads, state, params)")
+        decayed = jax.lax.cond(
+            weight_decay == 0,
+            lambda: updates,
+            lambda: jax.tree.map(lambda g, p: g + weight_decay * p, updates, params),
+        )
+        return decayed, state
+
+    return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
 def _sgd_with_l2(learning_rate, momentum, weight_decay):
     return optax.chain(
-        optax.add_decayed_weights(weight_decay),
+        _decayed_weights_unless_zero(weight_decay),
         optax.sgd(learning_rate, momentum=momentum),
     )
 
