@@ -24,7 +24,7 @@ def _check_machine(data):
 
 def test_bench_eos_quick(tmp_path):
     """The library, the hand-written scan and the float64 run start from the same point and agree;
-    a new learning rate does not retrace."""
+    a new learning rate, momentum or initial scale does not retrace."""
     _run_script("bench_eos.py", ["--quick", "--no-torch"], tmp_path)
     data = json.loads((tmp_path / "bench_eos.json").read_text())
     _check_machine(data)
@@ -34,6 +34,7 @@ def test_bench_eos_quick(tmp_path):
         assert result["run_s"] > 0
         assert result["final_sharpness"] == pytest.approx(results["library"]["final_sharpness"], rel=1e-3), name
     assert data["new_learning_rate"]["traces"] == 1 and not data["new_learning_rate"]["retraced"]
+    assert data["retraced_for_new"] == {"learning_rate": False, "momentum": False, "init_scale": False}
     assert data["floor"]["floor_s"] > 0 and data["floor"]["hvp_over_step"] > 0
 
 
