@@ -10,6 +10,7 @@
 """
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -25,6 +26,8 @@ _STATE = {}
 
 
 def on_config(config):
+    # the tutorials' shell blocks call `theorycheck`: the one installed beside this Python
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     generated = docs_pages.generate()
     _STATE["generated"] = generated
     names = sorted(generated["checks"])

@@ -120,7 +120,24 @@ def markdown_of_docstring(text: str, checks: Mapping[str, Any] = (), relative: s
             return f"[`{target}`][{public[target]}]"
         return f"`{target}`"
 
+    text = _escape_stars(text)
     return _ROLE.sub(role, text)
+
+
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=[A-Za-z])([^*\n]+?)(?<=[A-Za-z.)])\*(?![\w*])")
+
+
+def _escape_stars(text: str) -> str:
+    """A star after a symbol (θ*, w*) is a star, not emphasis: escaped; ``*words*`` and ``**bold**`` stay."""
+    spans: list[str] = []
+
+    def keep(match: re.Match) -> str:
+        spans.append(match[0])
+        return f"\x00{len(spans) - 1}\x00"
+
+    text = _EMPHASIS.sub(keep, text)
+    text = re.sub(r"(?<=[^\s*\x00])\*(?!\*)", r"\\*", text)
+    return re.sub("\x00(\\d+)\x00", lambda m: spans[int(m[1])], text)
 
 
 def undocumented_public_names() -> list[str]:
@@ -224,7 +241,8 @@ def _figure_section(check, cache: Path, state: str, record: dict | None, command
                 f"cache, {source_hash(check)[:12]} now): the figure and the record below may not be what the code "
                 f"does now. `python scripts/docs_figures.py {check.name}` remakes them.", ""]
     outcome = record.get("outcome", "?")
-    prov = record.get("provenance", {})
+    prov = record.get("provenance") or {}
+    versions, git = prov.get("versions") or {}, prov.get("git") or {}
     out += [f"![The figure of `{check.name}` at its default config, seed {record.get('seed')}](figures/{check.name}.png)",
             "",
             f"**Verdict: `{outcome.upper()}`** ({record.get('reason', '')})",
@@ -234,9 +252,10 @@ def _figure_section(check, cache: Path, state: str, record: dict | None, command
             f"| {_number(record.get('predicted'))} | {_number(record.get('measured'))} | {_number(record.get('error'))} "
             f"| {_number(record.get('tolerance'))} | {record.get('seed')} | {_number(record.get('seconds'))} |",
             "",
-            f"Made by `{record.get('command', command)}` with theorycheck {prov.get('theorycheck', '?')}, "
-            f"jax {prov.get('jax', '?')}, on {prov.get('backend', '?')} ({prov.get('device_kind', '?')}), "
-            f"commit `{str(prov.get('git_commit') or '?')[:10]}`, {prov.get('started', record.get('made', '?'))}.",
+            f"Made by `{record.get('command', command)}` with theorycheck {versions.get('theorycheck', '?')}, "
+            f"jax {versions.get('jax', '?')} on {prov.get('backend', '?')} ({prov.get('device_count', '?')} device), "
+            f"commit `{str(git.get('commit') or '?')[:10]}`{' (uncommitted changes)' if git.get('dirty') else ''}, "
+            f"{prov.get('started', '?')}; {_number(record.get('seconds'))} s.",
             ""]
     if (cache / check.name / "sweep.png").is_file():
         sweep_cmd = record.get("sweep_command", "")
