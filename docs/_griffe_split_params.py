@@ -33,3 +33,19 @@ class SplitSharedParameters(griffe.Extension):
     def on_instance(self, *, obj, **kwargs) -> None:  # noqa: D102
         if obj.docstring is not None and ", " in obj.docstring.value:
             obj.docstring.value = split_shared_entries(obj.docstring.value)
+
+
+class SphinxRolesToMarkdown(griffe.Extension):
+    """``:func:`dynamics.sgd``` becomes a cross-reference to the API reference where it names a
+    public object, else inline code (the docstrings are written for ``theorycheck show`` and
+    ``help()`` too, where roles read well); a star after a symbol (θ*) is escaped."""
+
+    def on_instance(self, *, obj, **kwargs) -> None:  # noqa: D102
+        if obj.docstring is not None:
+            import sys
+            from pathlib import Path
+
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+            import docs_pages
+
+            obj.docstring.value = docs_pages.markdown_of_docstring(obj.docstring.value)

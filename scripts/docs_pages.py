@@ -17,6 +17,7 @@ since the figure was made).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib
 import inspect
@@ -82,6 +83,7 @@ def cache_report(checks: Mapping[str, Any], cache: Path = CACHE) -> dict[str, li
 # ------------------------------------------------------------------------------------ docstrings
 
 
+@functools.lru_cache(maxsize=1)
 def _public_paths() -> dict[str, str]:
     """``{short name: full path}`` for every public name: ``dynamics.sgd`` -> ``theorycheck.dynamics.sgd``."""
     paths = {}
@@ -98,37 +100,48 @@ def _public_paths() -> dict[str, str]:
     return paths
 
 
-_ROLE = re.compile(r":(?:func|class|mod|data|attr|meth|obj|exc):`~?([^`]+)`")
+_ROLE = re.compile(r":(?:func|class|mod|data|attr|meth|obj|exc):`(~?)([^`]+)`")
 
 
 def markdown_of_docstring(text: str, checks: Mapping[str, Any] = (), relative: str = "") -> str:
     """A docstring made Markdown: Sphinx roles become cross-references where they name a public
-    object (``:func:`dynamics.sgd``` links to the API reference: an unknown one fails the strict
-    build) or a check module (``:mod:`.edge_of_stability```), else inline code; RST's double
-    backquotes are Markdown's code spans already."""
+    object (``:func:`dynamics.sgd``` links to the API reference) or a check module
+    (``:mod:`.edge_of_stability```), else inline code; RST's double backquotes are Markdown's code
+    spans already; a star after a symbol (θ*) is escaped so that it is not read as emphasis."""
     public = _public_paths()
 
     def role(match: re.Match) -> str:
-        target = match[1].strip()
-        bare = target.lstrip(".").rsplit(".", 1)[-1] if target.startswith(".") else target
-        if target.startswith(".") and bare in checks:
-            return f"[`{bare}`]({relative}{bare}.md)"
-        if target.startswith(("theorycheck.", "models.", "dynamics.", "bounds.")) and "._" not in target \
-                and not target.split(".")[-1].startswith("_"):
-            return f"[`{target}`][{public.get(target, target if target.startswith('theorycheck') else 'theorycheck.' + target)}]"
-        if target in public and target in ("models", "dynamics", "bounds"):
-            return f"[`{target}`][{public[target]}]"
-        return f"`{target}`"
+        tilde, target = match[1], match[2].strip()
+        shown = target.rsplit(".", 1)[-1] if tilde else target.lstrip(".")
+        if target.startswith(".") and target.lstrip(".") in checks:
+            return f"[`{shown}`]({relative}{target.lstrip('.')}.md)"
+        if target in public:
+            return f"[`{shown}`][{public[target]}]"
+        return f"`{shown}`"
 
-    text = _escape_stars(text)
-    return _ROLE.sub(role, text)
+    return _ROLE.sub(role, _escape_stars(text))
 
 
 _EMPHASIS = re.compile(r"(?<![\w*])\*(?=[A-Za-z])([^*\n]+?)(?<=[A-Za-z.)])\*(?![\w*])")
 
 
 def _escape_stars(text: str) -> str:
-    """A star after a symbol (θ*, w*) is a star, not emphasis: escaped; ``*words*`` and ``**bold**`` stay."""
+    """A star after a symbol (θ*, w*) is a star, not emphasis: escaped; ``*words*`` and ``**bold**``
+    stay, and so do code blocks (lines indented by 4, doctests) and inline code."""
+    out, in_fence = [], False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        if in_fence or line.startswith("    ") or line.lstrip().startswith((">>>", "...")):
+            out.append(line)
+            continue
+        parts = re.split(r"(``[^`]+``|`[^`]+`)", line)  # odd parts: inline code
+        parts[::2] = [_escape_prose_stars(part) for part in parts[::2]]
+        out.append("".join(parts))
+    return "\n".join(out)
+
+
+def _escape_prose_stars(text: str) -> str:
     spans: list[str] = []
 
     def keep(match: re.Match) -> str:

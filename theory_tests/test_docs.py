@@ -161,3 +161,47 @@ def test_the_site_builds_strict_and_renders(site):
         assert 'src="data:image/png;base64,' in (site / "tutorials" / tutorial / "index.html").read_text(), tutorial
     index = json.loads((site / "search" / "search_index.json").read_text())
     assert any("gradient_oscillation" in doc["location"] for doc in index["docs"])
+
+
+@pytest.mark.slow
+def test_a_browser_shows_formulas_figures_highlighting_and_search(site, tmp_path):
+    """Headless Chromium (Debian's ``chromium`` package, driven by playwright) on a served copy of
+    the site: a family page's formulas rendered by KaTeX, a check page's figure loaded, an API
+    page's code highlighted, the search finding a check; a screenshot of each."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (driver only)")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no chromium: apt-get install chromium")
+    server = subprocess.Popen([sys.executable, "-m", "http.server", "0", "-b", "127.0.0.1", "-d", str(site)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        port = int(re.search(r"port (\d+)", server.stdout.readline())[1])
+        base = f"http://127.0.0.1:{port}"
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            failed = []
+            page.on("requestfailed", lambda request: failed.append(request.url))
+            page.goto(f"{base}/families/edge_of_stability/")
+            page.wait_for_load_state("networkidle")
+            assert page.locator(".arithmatex .katex").count() >= 5 and page.locator(".katex-error").count() == 0
+            page.screenshot(path=str(tmp_path / "family.png"))
+            page.goto(f"{base}/checks/gd_quadratic/")
+            page.wait_for_load_state("networkidle")
+            loaded = page.evaluate("Array.from(document.querySelectorAll('article img'))"
+                                   ".filter(i => i.complete && i.naturalWidth > 0).length")
+            assert loaded >= 1
+            page.screenshot(path=str(tmp_path / "check.png"))
+            page.goto(f"{base}/api/dynamics/")
+            page.wait_for_load_state("networkidle")
+            assert page.locator(".highlight span").count() > 50
+            page.locator("input.md-search__input").click()
+            page.keyboard.type("oscillation", delay=30)
+            page.wait_for_selector(".md-search-result__item", timeout=15_000)
+            assert "gradient_oscillation" in page.locator(".md-search-result__item").first.inner_text()
+            page.screenshot(path=str(tmp_path / "search.png"))
+            browser.close()
+        assert not failed, f"requests that failed (an offline site fetches nothing from outside): {failed}"
+    finally:
+        server.terminate()
+        server.wait()
