@@ -371,12 +371,38 @@ def family_table(family: str, checks: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-FAMILY_MARKER = re.compile(r"<!-- family-checks: (\w+) -->")
+_PROVENANCE = re.compile(r"verif|recall|\bsearch", re.I)
+
+
+def provenance_sentences(check) -> list[str]:
+    """The sentences of the check's docstring that say what was verified in the source, what is
+    recalled, or what was searched."""
+    from theorycheck.cli import _check_docstring
+
+    text = " ".join(_check_docstring(check).split())
+    return [s for s in re.split(r"(?<=[.])\s+(?=[A-Z(*])", text) if _PROVENANCE.search(s)]
+
+
+def family_provenance(family: str, checks: Mapping[str, Any]) -> str:
+    """Per check of the family: what its docstring says it verified or recalled, quoted."""
+    lines = []
+    for name in FAMILIES[family][1]:
+        if name in checks:
+            said = provenance_sentences(checks[name])
+            quoted = " … ".join(markdown_of_docstring(s, checks, "../checks/") for s in said)
+            lines.append(f"- [`{name}`](../checks/{name}.md): "
+                         + (quoted or "its docstring names no source it checked (the claim is derived there)."))
+    return "\n".join(lines)
+
+
+FAMILY_MARKER = re.compile(r"<!-- family-(checks|provenance): (\w+) -->")
 
 
 def expand_family_markers(markdown: str, checks: Mapping[str, Any]) -> str:
-    """Replaces ``<!-- family-checks: KEY -->`` in a hand-written family page by its generated table."""
-    return FAMILY_MARKER.sub(lambda m: family_table(m[1], checks), markdown)
+    """Replaces ``<!-- family-checks: KEY -->`` in a hand-written family page by its generated table
+    and ``<!-- family-provenance: KEY -->`` by what each check's docstring says it verified."""
+    return FAMILY_MARKER.sub(
+        lambda m: (family_table if m[1] == "checks" else family_provenance)(m[2], checks), markdown)
 
 
 def generate(cache: Path = CACHE) -> dict[str, Any]:

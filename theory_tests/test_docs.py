@@ -93,6 +93,17 @@ def test_cross_references_in_check_pages_name_public_objects(generated):
             assert target in paths, f"{path}: cross-reference to {target}, not a public name"
 
 
+def test_family_pages_list_their_checks_and_what_each_verified():
+    checks = theorycheck.registry()
+    for family, (_, names) in docs_pages.FAMILIES.items():
+        page = docs_pages.expand_family_markers((ROOT / "docs" / "families" / f"{family}.md").read_text(), checks)
+        assert "<!-- family-" not in page, family
+        for name in names:
+            assert page.count(f"](../checks/{name}.md)") == 2, f"{family}: {name} not in its table and its list"
+    said = docs_pages.provenance_sentences(checks["bn_scale_invariance"])
+    assert said and said[0].startswith("Verified against the source") and said[0].endswith(".")
+
+
 def test_sphinx_roles_become_links_or_code():
     checks = {"edge_of_stability": None}
     text = docs_pages.markdown_of_docstring(
