@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))  # scripts/figures.py: the checks' headline sweeps
 CACHE = ROOT / "docs" / "_cache"
 PUBLIC_MODULES = ("theorycheck", "theorycheck.models", "theorycheck.dynamics", "theorycheck.bounds")
 
@@ -301,14 +302,13 @@ def check_page(check, origin: str, checks: Mapping[str, Any], cache: Path = CACH
     if family:
         lines.append(f"- **Family:** [{FAMILIES[family][0]}](../families/{family}.md)")
     lines += ["", _figure_section(check, cache, state, record, run_cmd), "## Reproduce", "", "```bash",
-              f"theorycheck show {name}{imp}", f"{run_cmd}                 # the default config"]
+              f"theorycheck show {name}{imp}", "# the default config, as in the figure above", run_cmd]
     for overrides in check.negative_controls:
-        lines.append(f"{control_command(name, overrides)}{imp}   # a negative control: must FAIL (exit 1)")
-    if check.data_keys:
-        key = check.data_keys[0]
-        default = getattr(check.config_type(), key)
-        lines.append(f"theorycheck sweep {name}{imp} --grid {key}={_value_text(default)} --seeds 3 --out runs/{name}")
-    lines.append(f"theorycheck falsify {name}{imp} --budget 12 --quick")
+        lines += ["# a negative control: must FAIL (exit 1)", f"{control_command(name, overrides)}{imp}"]
+    sweep = sweep_command(check, imp)
+    if sweep:
+        lines += ["# a sweep (its figure: NAME_sweep.png in --out)", sweep]
+    lines += ["# hunt a counterexample inside the declared ranges", f"theorycheck falsify {name}{imp} --budget 12 --quick"]
     lines += ["```", "", "## Config", "",
               "Override any key with `--set KEY=VALUE`; *data* keys are traced (a sweep over them is one compile).",
               "", config_table(check), "", "## Negative controls", ""]
@@ -322,6 +322,35 @@ def check_page(check, origin: str, checks: Mapping[str, Any], cache: Path = CACH
                   "The check's docstring, as `theorycheck show` prints it:", "",
                   markdown_of_docstring(_demote_headings(doc), checks)]
     return "\n".join(lines) + "\n"
+
+
+def sweep_command(check, imp: str = "") -> str:
+    """The check's headline sweep: its ``scripts/figures.py`` recipe where it has one, else a grid
+    over its first data key around the default; empty when it has neither."""
+    try:
+        import figures
+
+        recipe = next((r for r in figures.RECIPES if r.check == check.name), None)
+    except ImportError:
+        recipe = None
+    if recipe is not None:
+        grid = " ".join(f'--grid "{g}"' if ";" in g else f"--grid {g}" for g in recipe.grid)
+        sets = " ".join(f"--set {s}" for s in recipe.sets)
+        return " ".join(p for p in (f"theorycheck sweep {check.name}{imp}", grid, sets,
+                                    f"--seeds {recipe.seeds} --out runs/{recipe.name}") if p)
+    if not check.data_keys:
+        return ""
+    key = check.data_keys[0]
+    field = next(f for f in dataclasses.fields(check.config_type) if f.name == key)
+    default, low, high = field.default, field.metadata.get("low"), field.metadata.get("high")
+    if isinstance(default, bool) or not isinstance(default, (int, float)) or not default:
+        return ""
+    values = sorted({min(max(v, low if low is not None else v), high if high is not None else v)
+                     for v in (default / 2, default, default * 1.5)})
+    if isinstance(default, int):
+        values = sorted({int(round(v)) for v in values})
+    text = ",".join(f"{v:g}" for v in values)
+    return f"theorycheck sweep {check.name}{imp} --grid {key}={text} --seeds 3 --out runs/{check.name}"
 
 
 def _demote_headings(text: str) -> str:
