@@ -28,6 +28,7 @@ _STATE = {}
 def on_config(config):
     # the tutorials' shell blocks call `theorycheck`: the one installed beside this Python
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    os.chdir(ROOT)  # and read and write paths relative to the repository root (runs/docs/, examples/)
     generated = docs_pages.generate()
     _STATE["generated"] = generated
     names = sorted(generated["checks"])

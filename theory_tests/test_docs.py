@@ -81,6 +81,18 @@ def test_a_changed_check_module_makes_its_figure_stale(tmp_path):
     assert "No figure cached" in docs_pages.check_page(check, "built-in", {}, tmp_path / "elsewhere")
 
 
+def test_the_figure_generator_caches_a_fresh_figure_and_record(tmp_path):
+    import docs_figures
+
+    assert docs_figures.main(["gd_quadratic", "--cache", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "gd_quadratic" / "record.json").read_text())
+    assert record["outcome"] == "pass" and record["command"] == "theorycheck run gd_quadratic --seed 0"
+    assert record["source_sha256"] == docs_pages.source_hash(theorycheck.get_check("gd_quadratic"))
+    assert record["provenance"]["versions"]["jax"] and record["config"]["steps"] == 100
+    assert docs_pages.cache_state(theorycheck.get_check("gd_quadratic"), tmp_path)[0] == "fresh"
+    assert (tmp_path / "gd_quadratic" / "figure.png").stat().st_size < 200_000
+
+
 def test_every_public_name_has_a_docstring():
     pytest.importorskip("griffe", reason='the docs extra: pip install -e ".[docs]" (CI builds the site anyway)')
     assert docs_pages.undocumented_public_names() == []
