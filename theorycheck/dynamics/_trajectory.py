@@ -46,5 +46,14 @@ class Trajectory(NamedTuple):
         return jax.numpy.result_type(*jax.tree.leaves(self.final_params))
 
 
-STATUS_COMPLETED, STATUS_STOPPED, STATUS_DIVERGED, STATUS_SOLVER_FAILED = 0, 1, 2, 3
+STATUS_COMPLETED = 0
+"""``Trajectory.status``: the run reached its horizon."""
+STATUS_STOPPED = 1
+"""``Trajectory.status``: the stopping condition ended the run (gradient flow)."""
+STATUS_DIVERGED = 2
+"""``Trajectory.status``: the loss (or the gradient) became non-finite."""
+STATUS_SOLVER_FAILED = 3
+"""``Trajectory.status``: the ODE solver failed (e.g. ``max_steps`` reached; gradient flow)."""
 STATUS_INVALID_HYPERPARAMS = 4
+"""``Trajectory.status``: a traced learning rate not finite and > 0, or a momentum or weight decay not
+finite and >= 0 (GD/SGD): the run was not simulated."""
