@@ -36,7 +36,7 @@ def test_learning_rate_is_lr_factor_times_two_over_lambda_max(default_run):
     from scipy.sparse.linalg import LinearOperator, eigsh
 
     config = make_config(get_check("layer_oscillation"), QUICK)
-    key_data, key_init = jax.random.split(jax.random.key(0), 6)[:2]
+    key_data, key_init = jax.random.split(jax.random.key(0), 5)[:2]
     x, y, _, _ = models.load_digits(key_data, train_size=config.n)
     x, y = x.astype(jnp.float32), y.astype(jnp.float32)
     net = lo._network(config)
@@ -48,6 +48,18 @@ def test_learning_rate_is_lr_factor_times_two_over_lambda_max(default_run):
     top = float(eigsh(operator, k=1, which="LA", tol=1e-6, return_eigenvectors=False)[0])
     assert default_run.details["sharpness_initial"] == pytest.approx(top, rel=1e-3)
     assert default_run.details["learning_rate"] == pytest.approx(2.0 * 2.0 / top, rel=1e-3)
+
+
+def test_data_keys_do_not_retrace():
+    """Both learning rates are data: new values reuse the compiled simulator (one vmap)."""
+    from theorycheck._check import jitted_simulate
+
+    check = get_check("layer_oscillation")
+    simulate = jitted_simulate(check.simulate, make_config(check, {**QUICK, "steps": 200, "depth": 1, "width": 8}))
+    simulate({"lr_factor": jnp.asarray(2.0), "small_lr_factor": jnp.asarray(1.0)}, jax.random.key(0))
+    before = simulate._cache_size()
+    simulate({"lr_factor": jnp.asarray(1.5), "small_lr_factor": jnp.asarray(0.3)}, jax.random.key(1))
+    assert simulate._cache_size() == before
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -95,7 +95,7 @@ def test_gd_not_oscillating_as_a_whole_above_the_limit_is_inconclusive():
     case = _case(value=1.0)
     result = _verdict(case)
     assert result.outcome == "inconclusive" and "GD as a whole does not oscillate" in result.reason
-    assert "raise lr_factor to >= 2.5" in result.reason
+    assert "raise steps to >= 800" in result.reason and "or lr_factor to >= 2.5" in result.reason
     # the whole-gradient boundary on both sides, the layers oscillating either way
     for whole, outcome in ((-0.49, "inconclusive"), (-0.51, "pass")):
         config, data, arrays = _case()
@@ -108,9 +108,10 @@ def test_gd_not_oscillating_as_a_whole_above_the_limit_is_inconclusive():
 
 def test_remedy_stays_inside_the_range():
     result = _verdict(_case(lr_factor=2.4, value=1.0))
-    assert f"raise lr_factor to >= {lo.MAX_LR_FACTOR:g}" in result.reason
-    assert lo.MAX_LR_FACTOR == get_check("layer_oscillation").config_type.__dataclass_fields__[
-        "lr_factor"].metadata["high"]
+    assert f"or lr_factor to >= {lo.MAX_LR_FACTOR:g}" in result.reason
+    fields = get_check("layer_oscillation").config_type.__dataclass_fields__
+    assert lo.MAX_LR_FACTOR == fields["lr_factor"].metadata["high"]
+    assert lo.MAX_STEPS == fields["steps"].metadata["high"]
 
 
 def test_divergence_is_inconclusive_with_a_lower_lr_factor():
