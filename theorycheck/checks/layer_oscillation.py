@@ -22,7 +22,7 @@ largest layer median, ``tolerance`` = 1/2).
 
 **Derivation of the band.** "Near −1" has two alternatives a cosine can stand for: 0, directions
 unrelated from one step to the next (two random directions in a layer of P parameters have
-|cos| ~ P^(−1/2): ≤ 0.06 for the default MLP's layers, 0.33 for the smallest conv kernel here,
+|cos| ~ P^(−1/2): ≤ 0.06 for the default MLP's layers, 0.24 for the smallest conv kernel here,
 3·3·1·2 = 18 weights, still below 1/2), and +1, the smooth descent of a stable GD (|1 − ηλ| < 1 along
 every Hessian direction; shared/THEORY.md §13's quadratic). The decision boundary between −1 and
 the nearer alternative 0 is their midpoint −1/2; "appears" is read as on most steps, i.e. the
