@@ -12,7 +12,7 @@ from theorycheck import get_check, make_config, models
 from theorycheck.checks import layer_oscillation as lo
 from theorycheck.testing import run
 
-QUICK = {"steps": 400, "n": 64}
+QUICK = {"steps": 1000, "n": 64}
 CONV = {**QUICK, "architecture": "conv", "depth": 1, "channels": 2}
 
 

@@ -10,7 +10,7 @@ import pytest
 from theorycheck import get_check, make_config
 from theorycheck.checks import layer_oscillation as lo
 
-STEPS, LAYERS = 200, 4
+STEPS, LAYERS = 1000, 4
 START = STEPS - STEPS // 2 + 1  # the window's first record
 
 
@@ -95,7 +95,7 @@ def test_gd_not_oscillating_as_a_whole_above_the_limit_is_inconclusive():
     case = _case(value=1.0)
     result = _verdict(case)
     assert result.outcome == "inconclusive" and "GD as a whole does not oscillate" in result.reason
-    assert "raise steps to >= 800" in result.reason and "or lr_factor to >= 2.5" in result.reason
+    assert "raise steps to >= 4000" in result.reason and "or lr_factor to >= 2.5" in result.reason
     # the whole-gradient boundary on both sides, the layers oscillating either way
     for whole, outcome in ((-0.49, "inconclusive"), (-0.51, "pass")):
         config, data, arrays = _case()
