@@ -8,6 +8,7 @@ from ._lanczos import hessian_vector_product as hessian_vector_product
 from ._lanczos import lanczos_top_eigenpairs as lanczos_top_eigenpairs
 from ._observers import Observer as Observer
 from ._observers import gradient_cosine as gradient_cosine
+from ._observers import layer_gradient_cosines as layer_gradient_cosines
 from ._observers import loss_observer as loss_observer
 from ._observers import from_record as from_record
 from ._observers import parameter_norms as parameter_norms
@@ -94,6 +95,7 @@ __all__ = [
     "iterative_pruning",
     "jacobian_singular_values",
     "lanczos_top_eigenpairs",
+    "layer_gradient_cosines",
     "loss_observer",
     "magnitude_scores",
     "neural_collapse_metrics",

@@ -39,28 +39,67 @@ def parameter_norms() -> Observer:
     return stateless(lambda params, key: jax.tree.map(jnp.linalg.norm, params))
 
 
+def _cosine(previous: jax.Array, current: jax.Array) -> jax.Array:
+    """cos between two arrays of the same shape (all entries), NaN when either is zero (0/0)."""
+    return jnp.vdot(previous, current) / (jnp.linalg.norm(previous) * jnp.linalg.norm(current))
+
+
+def _consecutive_cosines(gradient_of: Callable[[Any], Any]) -> Observer:
+    """``cos(g_prev, g)`` leaf by leaf of ``gradient_of(params)``; the first record is NaN."""
+
+    def init(params, key):
+        g = gradient_of(params)
+        return {"previous": jax.tree.map(jnp.zeros_like, g), "has_previous": jnp.array(False)}
+
+    def observe(params, state, key):
+        g = gradient_of(params)
+        cosines = jax.tree.map(_cosine, state["previous"], g)
+        cosines = jax.tree.map(lambda c: jnp.where(state["has_previous"], c, jnp.nan), cosines)
+        return cosines, {"previous": g, "has_previous": jnp.array(True)}
+
+    return Observer(init, observe)
+
+
 def gradient_cosine(loss_fn: Callable[[Any], jax.Array]) -> Observer:
     """Records ``cos(g_prev, g)`` between the gradient now and at the previous record.
 
     With ``every = 1`` these are consecutive GD steps (shared/THEORY.md §1 item 4, §13). The first
     record has no predecessor and is NaN.
     """
+    return _consecutive_cosines(lambda params: ravel_pytree(jax.grad(loss_fn)(params))[0])
 
-    def flat_grad(params):
-        return ravel_pytree(jax.grad(loss_fn)(params))[0]
 
-    def init(params, key):
-        g = flat_grad(params)
-        return {"previous": jnp.zeros_like(g), "has_previous": jnp.array(False)}
+def layer_gradient_cosines(
+    loss_fn: Callable[[Any], jax.Array],
+    group: Callable[[Any], Any] | None = None,
+) -> Observer:
+    """Records ``cos(g_prev, g)`` per layer: the consecutive-gradient cosine of each leaf.
 
-    def observe(params, state, key):
-        g = flat_grad(params)
-        prev = state["previous"]
-        cosine = jnp.vdot(prev, g) / (jnp.linalg.norm(prev) * jnp.linalg.norm(g))
-        cosine = jnp.where(state["has_previous"], cosine, jnp.nan)
-        return cosine, {"previous": g, "has_previous": jnp.array(True)}
+    The whole-vector :func:`gradient_cosine` restricted to each block of parameters. With
+    ``group=None`` a record is a pytree like ``params`` holding one scalar per leaf (for a
+    bias-free :func:`models.mlp` or :func:`models.conv_net`, one per layer); ``group`` maps the
+    gradient pytree to another pytree of arrays and one cosine is recorded per leaf of *that*
+    (e.g. ``lambda g: [ravel_pytree(layer)[0] for layer in g]`` for one cosine per layer of a
+    list of ``{"w", "b"}`` dicts). Morchdi et al. (Allerton 2023) report gradient oscillation
+    layer by layer (shared/THEORY.md §13).
 
-    return Observer(init, observe)
+    Conventions: the first record has no predecessor and is NaN in every leaf (as
+    :func:`gradient_cosine`); a leaf whose gradient is exactly zero at either record (a dead
+    layer, a frozen parameter) gives NaN for that leaf — 0/0, no direction, never a crash and never
+    a made-up 0 or ±1. Once a simulator has diverged every leaf is NaN.
+
+    Args:
+      loss_fn: ``loss_fn(params) -> scalar`` on the full data (closed over).
+      group: optional ``group(grads) -> pytree of arrays``; traced, applied to each gradient.
+
+    Returns:
+      An :class:`Observer` whose record is a pytree of scalars (the structure of ``params``, or
+      of ``group``'s output).
+    """
+    if group is not None and not callable(group):
+        raise ValueError(f"group must be a function grads -> pytree of arrays or None, got {group!r}")
+    group = group or (lambda grads: grads)
+    return _consecutive_cosines(lambda params: group(jax.grad(loss_fn)(params)))
 
 
 def top_hessian_eigenvalues(
