@@ -250,7 +250,7 @@ def test_an_approach_with_a_record_above_the_band_fails():
     ({"beta": 0.5}, "beta"), ({"optimizer": "rmsprop", "beta": 0.9}, "beta"),
     ({"optimizer": "heavy_ball", "beta2": 0.999}, "beta2"), ({"optimizer": "nesterov", "eps": 1e-8}, "eps"),
     ({"optimizer": "heavy_ball", "beta": 0.9}, "beta"), ({"optimizer": "adam", "lr": 0.01}, "lr"),
-    ({"lr": 0.15}, "lr"), ({"optimizer": "rmsprop", "beta2": 0.99}, "beta2"),
+    ({"lr": 0.15}, "lr"), ({"optimizer": "rmsprop", "beta2": 0.99}, "beta2"), ({"optimizer": "adam", "beta2": 0.995}, "beta2"),
     ({"optimizer": "nesterov", "transient": 0.1}, "transient"),
     ({"optimizer": "adam", "solver": "flow"}, "solver"),
 ])
