@@ -198,6 +198,10 @@ def test_the_preconditioned_record_before_the_first_update_is_skipped():
     diverging[8:] = np.nan
     result, _, _ = _verdict_opt(diverging, "adam", diverged=True)
     assert result.outcome == "fail" and "started below" in result.reason  # 0.8 < 1 at record 1
+    above = diverging.copy()
+    above[1] = 1.2  # the first recorded S_P is already above 38/η
+    result, _, _ = _verdict_opt(above, "adam", diverged=True)
+    assert result.outcome == "inconclusive" and "no sharpening to observe" in result.reason
 
 
 def _approach(head_level, head_length, tail_level=1.0, total=100):

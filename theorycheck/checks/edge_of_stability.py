@@ -51,9 +51,12 @@ companion matrix's spectral radius in theory_tests/test_eos_optimizers.py):
   λ₁(P^{-1}H) equilibrates at 2/η (RMSProp) and 2(1+β₁)/(η(1−β₁)) (Adam; 38/η at β₁ = 0.9). Cohen,
   Ghorbani, Krishnan, Agarwal, Medapati, Badura, Suo, Cardoze, Nado, Dahl, Gilmer, "Adaptive
   Gradient Methods at the Edge of Stability", arXiv:2207.14484 (verified with the search tool: the
-  abstract's "38/η for β₁ = 0.9", the threshold (2+2β₁)/(η(1−β₁)) of λ₁(P^{-1}H), and the paper
-  code's HVP P^{-1/2}HP^{-1/2}v; not verified: whether the paper folds Adam's 1 − β₁ᵗ into P, which
-  is 1 to 1e-20 after 500 steps, and the paper's exact RMSProp form). P is read from the optimizer
+  abstract, on OpenReview and arXiv listings, "for Adam with step size η and β₁ = 0.9, this
+  stability threshold is 38/η", of "the maximum eigenvalue of the preconditioned Hessian"; a
+  summary of the paper gives λ₁(P^{-1}H) → (2+2β₁)/(η(1−β₁)); a public adaptation of the paper's
+  ``src/adam.py`` computes P^{-1/2}HP^{-1/2}v from torch Adam's ``exp_avg_sq``. Not verified:
+  whether the paper folds Adam's 1 − β₁ᵗ into P (it is 1 to 1e-20 after 500 steps) and the
+  paper's exact RMSProp form). P is read from the optimizer
   state the next update uses (``dynamics.adam_preconditioner``/``rmsprop_preconditioner``);
   before the first update no P exists and that record is NaN. Both S and S_P are recorded.
 
