@@ -128,11 +128,11 @@ def _verdict_opt(ratios, optimizer, *, raw=None, losses=None, transient=None, di
 
 
 @pytest.mark.parametrize("optimizer, expected", [
-    ("heavy_ball", 2 * 1.5 / 0.15), ("nesterov", 2 * 1.9 / (0.1 * 2.8)), ("rmsprop", 2 / 1e-3),
+    ("heavy_ball", 2 * 1.5 / 0.15), ("nesterov", 2 * 1.9 / (0.07 * 2.8)), ("rmsprop", 2 / 1e-3),
     ("adam", 2 * 1.9 / (1e-3 * 0.1)),
 ])
 def test_each_optimizer_is_compared_with_its_own_threshold(optimizer, expected):
-    """Defaults: heavy_ball η = 0.15, β = 0.5 → 20; nesterov η = 0.1, β = 0.9 → 13.571; rmsprop
+    """Defaults: heavy_ball η = 0.15, β = 0.5 → 20; nesterov η = 0.07, β = 0.9 → 19.388; rmsprop
     η = 1e-3 → 2000; adam η = 1e-3, β₁ = 0.9 → 38000 (hand-computed)."""
     result, own, _ = _verdict_opt(HOVER, optimizer)
     assert own == pytest.approx(expected, rel=1e-12)
@@ -161,7 +161,7 @@ def test_the_median_band_for_adam(level, outcome):
 @pytest.mark.parametrize("optimizer, level", [("heavy_ball", 1.5), ("nesterov", 2.8 / 1.9 * 0.5 * 0.9)])
 def test_threshold_gd_control_fails_on_the_band(optimizer, level):
     """A momentum run at its own threshold, compared with 2/η: heavy ball at 2(1+β)/η = 1.5·(2/η);
-    Nesterov at 2(1+β)/(η(1+2β)) = 0.6786·(2/η) (η = 0.1, β = 0.9)."""
+    Nesterov at 2(1+β)/(η(1+2β)) = 0.6786·(2/η) (β = 0.9)."""
     result, own, config = _verdict_opt(HOVER, optimizer, threshold="gd")
     assert result.outcome == "fail" and "left the band" in result.reason and "median" in result.reason
     assert result.predicted == pytest.approx(2 / config.lr, rel=1e-12)
