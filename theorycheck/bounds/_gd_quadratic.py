@@ -9,6 +9,23 @@ per step (the loss by ρ²), and for A ≻ 0, ρ < 1 ⇔ 0 < η < 2/λ_max. Heav
 matrix [[1 + μ − ηλ, −μ], [1, 0]], whose roots r satisfy r² − (1 + μ − ηλ)r + μ = 0; both have modulus
 < 1 (Jury/Schur–Cohn: |μ| < 1 and |1 + μ − ηλ| < 1 + μ) iff 0 < ηλ < 2(1 + μ), i.e. the sharpness
 limit is 2(1 + μ)/η.
+
+**Momentum and adaptive methods** (:func:`eos_threshold` with ``optimizer=``), each on the 1-D
+quadratic L = ½λw² (a Hessian eigen-direction), with torch's conventions:
+
+- heavy ball, ``v ← βv + g``, ``w ← w − ηv``: the state (w, v) evolves by
+  M = [[1 − ηλ, −ηβ], [λ, β]], characteristic polynomial r² − (1 + β − ηλ)r + β. Jury: |β| < 1,
+  p(1) = ηλ > 0 and p(−1) = 2 + 2β − ηλ > 0, so the root r = −1 is the one that leaves the unit
+  disc, at λ = 2(1 + β)/η (the same as the (θ_t, θ_{t−1}) form above).
+- Nesterov (torch), ``v ← βv + g``, ``w ← w − η(g + βv)``: M = [[1 − η(1+β)λ, −ηβ²], [λ, β]],
+  trace 1 + β − η(1+β)λ, determinant β(1 − ηλ). p(1) = ηλ > 0; p(−1) = 2 + 2β − ηλ(1 + 2β) > 0
+  iff λ < 2(1 + β)/(η(1 + 2β)); there |det| = β|1 − ηλ| < 1 since ηλ < 2. Threshold
+  2(1 + β)/(η(1 + 2β)) (38/(28η) ≈ 1.357/η at β = 0.9).
+- Adam with a frozen preconditioner P, ``m ← β₁m + (1 − β₁)g``, ``w ← w − ηP⁻¹m`` (bias
+  corrections → 1): in an eigen-direction of P^{-1/2}HP^{-1/2} with eigenvalue λ this is heavy ball
+  with momentum β₁ and step η(1 − β₁) (m = (1 − β₁)v), so it is stable iff
+  λ < 2(1 + β₁)/(η(1 − β₁)) (38/η at β₁ = 0.9; Cohen et al. 2022, arXiv:2207.14484).
+  RMSProp is β₁ = 0: 2/η.
 """
 
 import numpy as np
@@ -20,8 +37,17 @@ def _concrete(x) -> bool:
     return not isinstance(x, core.Tracer)
 
 
-def eos_threshold(lr: Float[ArrayLike, "*batch"], momentum: Float[ArrayLike, "*batch"] = 0.0):
+EOS_OPTIMIZERS = ("gd", "heavy_ball", "nesterov", "rmsprop", "adam")
+
+
+def eos_threshold(lr: Float[ArrayLike, "*batch"], momentum: Float[ArrayLike, "*batch"] = 0.0, *,
+                  optimizer: str = "gd"):
     """The largest sharpness λ_max(∇²L) at which GD (or heavy ball) is stable: 2(1 + μ)/η.
+
+    With ``optimizer`` (derived in the module docstring, torch conventions; ``momentum`` is β, or
+    Adam's β₁): ``"gd"``/``"heavy_ball"`` 2(1 + β)/η; ``"nesterov"`` 2(1 + β)/(η(1 + 2β));
+    ``"rmsprop"`` 2/η and ``"adam"`` 2(1 + β₁)/(η(1 − β₁)), both for the *preconditioned*
+    sharpness λ₁(P^{-1/2} H P^{-1/2}) (``momentum`` must be 0 for ``"rmsprop"``).
 
     **Statement:** GD with step size η on a convex quadratic is stable iff λ_max(A) < 2/η; heavy ball
     with momentum μ ∈ [0, 1) iff λ_max(A) < 2(1 + μ)/η (derived in the module docstring). Cohen,
@@ -36,11 +62,15 @@ def eos_threshold(lr: Float[ArrayLike, "*batch"], momentum: Float[ArrayLike, "*b
       lr: step size η > 0.
       momentum: heavy-ball momentum μ ∈ [0, 1).
 
+      optimizer: one of ``"gd"``, ``"heavy_ball"``, ``"nesterov"``, ``"rmsprop"``, ``"adam"``
+        (static).
+
     Returns:
-      2(1 + μ)/η, with the type of the inputs.
+      2(1 + μ)/η (or the ``optimizer``'s threshold), with the type of the inputs.
 
     Raises:
-      ValueError: for a concrete ``lr`` <= 0 or ``momentum`` outside [0, 1).
+      ValueError: for a concrete ``lr`` <= 0 or ``momentum`` outside [0, 1), an unknown
+        ``optimizer``, or a concrete non-zero ``momentum`` with ``"rmsprop"``.
 
     Examples:
       >>> eos_threshold(0.2)
@@ -54,6 +84,16 @@ def eos_threshold(lr: Float[ArrayLike, "*batch"], momentum: Float[ArrayLike, "*b
         value = np.asarray(momentum, dtype=float)
         if not np.all((value >= 0) & (value < 1)):
             raise ValueError(f"momentum must lie in [0, 1), got {momentum!r}; heavy ball diverges for momentum >= 1")
+    if optimizer not in EOS_OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {EOS_OPTIMIZERS}, got {optimizer!r}")
+    if optimizer == "nesterov":
+        return 2.0 * (1.0 + momentum) / (lr * (1.0 + 2.0 * momentum))
+    if optimizer == "rmsprop":
+        if _concrete(momentum) and np.any(np.asarray(momentum, dtype=float) != 0):
+            raise ValueError(f"rmsprop has no momentum, got momentum={momentum!r}; pass momentum=0 (or use 'adam')")
+        return 2.0 / lr + 0.0 * momentum
+    if optimizer == "adam":
+        return 2.0 * (1.0 + momentum) / (lr * (1.0 - momentum))
     return 2.0 * (1.0 + momentum) / lr
 
 

@@ -14,6 +14,11 @@ from ._observers import from_record as from_record
 from ._observers import parameter_norms as parameter_norms
 from ._observers import stateless as stateless
 from ._observers import top_hessian_eigenvalues as top_hessian_eigenvalues
+from ._observers import top_preconditioned_hessian_eigenvalues as top_preconditioned_hessian_eigenvalues
+from ._observers import adam_preconditioner as adam_preconditioner
+from ._observers import rmsprop_preconditioner as rmsprop_preconditioner
+from ._optimizers import adam as adam
+from ._optimizers import rmsprop as rmsprop
 from ._optimizers import plain_sgd as plain_sgd
 from ._progress import progress_bars as progress_bars
 from ._trajectory import STATUS_COMPLETED as STATUS_COMPLETED
@@ -78,6 +83,8 @@ __all__ = [
     "SphereNormalisationState",
     "Trajectory",
     "WeightRescalingState",
+    "adam",
+    "adam_preconditioner",
     "apply_mask",
     "batch_sharding",
     "batch_tape",
@@ -109,6 +116,8 @@ __all__ = [
     "per_sample_gradients",
     "plain_sgd",
     "progress_bars",
+    "rmsprop",
+    "rmsprop_preconditioner",
     "scale_invariance_residual",
     "sgd",
     "single_sample_fisher_eigenvalues",
@@ -128,6 +137,7 @@ __all__ = [
     "synflow_scores",
     "tape_batches",
     "top_hessian_eigenvalues",
+    "top_preconditioned_hessian_eigenvalues",
     "weight_rescaling",
     "weight_spectra",
 ]

@@ -39,26 +39,44 @@ def nan_after(diverged, record):
     )
 
 
-def observe_all(observers: Mapping[str, Observer], params, states, key):
-    """Runs every observer once: ``({name: record}, {name: state})``."""
+def observe_all(observers: Mapping[str, Observer], params, states, key, opt_state=None):
+    """Runs every observer once: ``({name: record}, {name: state})``.
+
+    An observer with ``reads_optimizer_state`` also receives ``opt_state`` (the optimizer state
+    that the next update will use).
+    """
     records, new_states = {}, {}
     for (name, observer), sub in zip(observers.items(), jax.random.split(key, max(len(observers), 1))):
-        records[name], new_states[name] = observer.observe(params, states[name], sub)
+        if observer.reads_optimizer_state:
+            records[name], new_states[name] = observer.observe(params, states[name], sub, opt_state)
+        else:
+            records[name], new_states[name] = observer.observe(params, states[name], sub)
     return records, new_states
 
 
-def init_observers(observers: Mapping[str, Observer], params, key):
+def init_observers(observers: Mapping[str, Observer], params, key, opt_state=None):
     keys = jax.random.split(key, max(len(observers), 1))
-    return {name: obs.init(params, sub) for (name, obs), sub in zip(observers.items(), keys)}
+    return {name: obs.init(params, sub, opt_state) if obs.reads_optimizer_state else obs.init(params, sub)
+            for (name, obs), sub in zip(observers.items(), keys)}
 
 
-def check_observers(observers) -> dict[str, Observer]:
+def check_observers(observers, *, simulator: str | None = None) -> dict[str, Observer]:
+    """``observers`` as a dict, each an :class:`Observer`.
+
+    ``simulator`` names a simulator without optimizer state (``"gradient_flow"``): an observer
+    that reads the optimizer state is then a ``ValueError``.
+    """
     observers = dict(observers or {})
     for name, observer in observers.items():
         if not isinstance(observer, Observer):
             raise ValueError(
                 f"observers[{name!r}] must be a dynamics.Observer, got {type(observer).__name__}; "
                 "wrap a function (params, key) -> pytree with dynamics.stateless"
+            )
+        if simulator is not None and observer.reads_optimizer_state:
+            raise ValueError(
+                f"observers[{name!r}] reads the optimizer state (reads_optimizer_state=True), but "
+                f"{simulator} has no optimizer; use it with dynamics.gradient_descent or dynamics.sgd"
             )
     return observers
 
@@ -85,12 +103,13 @@ def with_hyperparams(opt_state, hyperparams: Mapping[str, Any] | None):
 
 # Injected hyperparameters with a sign constraint, checked as data (they may be traced).
 _POSITIVE_HYPERPARAMS = ("learning_rate",)
-_NONNEGATIVE_HYPERPARAMS = ("momentum", "weight_decay")
+_NONNEGATIVE_HYPERPARAMS = ("momentum", "weight_decay", "eps")
+_UNIT_INTERVAL_HYPERPARAMS = ("b1", "b2", "decay")  # moment averages: [0, 1)
 
 
 def hyperparams_valid(opt_state) -> jax.Array:
-    """Whether the injected ``learning_rate`` is finite and > 0 and ``momentum``/``weight_decay``
-    finite and >= 0, as a boolean array (works on traced values, under ``jit`` and ``vmap``).
+    """Whether the injected ``learning_rate`` is finite and > 0, ``momentum``/``weight_decay``/``eps``
+    finite and >= 0 and ``b1``/``b2``/``decay`` in [0, 1), as a boolean array (works on traced values, under ``jit`` and ``vmap``).
 
     Optimizers that do not expose their hyperparameters (plain ``optax.sgd(lr)``) are not checked.
     """
@@ -103,6 +122,8 @@ def hyperparams_valid(opt_state) -> jax.Array:
             valid = valid & jnp.all(jnp.isfinite(value) & (value > 0))
         elif name in _NONNEGATIVE_HYPERPARAMS:
             valid = valid & jnp.all(jnp.isfinite(value) & (value >= 0))
+        elif name in _UNIT_INTERVAL_HYPERPARAMS:
+            valid = valid & jnp.all((value >= 0) & (value < 1))
     return valid
 
 
@@ -137,7 +158,7 @@ def _simulator(
         # index, so it stays a branch under vmap). One trace of every observer, not two.
         state, obs_states = carry
         index, key_observe, key_steps = xs
-        records, obs_states = observe_all(observers, state[0], obs_states, key_observe)
+        records, obs_states = observe_all(observers, state[0], obs_states, key_observe, state[1])
 
         def advance(state):
             state, losses = jax.lax.scan(step, state, jax.random.split(key_steps, every))
@@ -157,7 +178,7 @@ def _simulator(
         opt_state = with_hyperparams(optimizer.init(params0), hyperparams)
         valid = hyperparams_valid(opt_state)
         key_init, key_loop, key_last = jax.random.split(key, 3)
-        obs_states = init_observers(observers, params0, key_init)
+        obs_states = init_observers(observers, params0, key_init, opt_state)
         state = (params0, opt_state, ~valid, jnp.array(-1), jnp.array(0))
         block_keys = jax.vmap(jax.random.split)(jax.random.split(key_loop, num_records))  # (observe, steps)
         key_observe = jnp.concatenate([block_keys[:, 0], key_last[None]])
@@ -200,7 +221,9 @@ def gradient_descent(
       num_steps: number of updates (static).
       every: record the observers every ``every`` steps (static, divides ``num_steps``); records
         are taken at steps ``0, every, ..., num_steps`` (a nested scan).
-      observers: ``{name: Observer}``.
+      observers: ``{name: Observer}``. One with ``reads_optimizer_state`` is called as
+        ``init(params, key, opt_state)`` and ``observe(params, state, key, opt_state)``, where
+        ``opt_state`` is the state the next update will use (after ``t`` updates at step ``t``).
 
     Returns:
       ``run(params0, key, hyperparams=None) -> Trajectory``, pure and un-jitted (the caller jits

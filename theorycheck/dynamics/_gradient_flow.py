@@ -77,7 +77,7 @@ def gradient_flow(
     require_positive_scalar("rtol", rtol)
     require_positive_scalar("atol", atol)
     require_positive_int("max_steps", max_steps)
-    observers = check_observers(observers)
+    observers = check_observers(observers, simulator="gradient_flow")
     solver = diffrax.Tsit5() if solver is None else solver
     term = diffrax.ODETerm(lambda t, y, args: jax.tree.map(jnp.negative, jax.grad(loss_fn)(y)))
     event = None if stop_when is None else diffrax.Event(lambda t, y, args, **kw: stop_when(y))

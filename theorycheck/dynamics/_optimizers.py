@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._validation import require_nonnegative_scalar, require_positive_scalar
+from ._validation import is_concrete, require_nonnegative_scalar, require_positive_scalar
 
 
 def _decayed_weights_unless_zero(weight_decay) -> optax.GradientTransformation:
@@ -33,7 +33,28 @@ def _sgd_with_l2(learning_rate, momentum, weight_decay):
     )
 
 
-def plain_sgd(learning_rate, *, momentum=0.0, weight_decay=0.0) -> optax.GradientTransformation:
+def _nesterov_sgd_with_l2(learning_rate, momentum, weight_decay):
+    return optax.chain(
+        _decayed_weights_unless_zero(weight_decay),
+        optax.sgd(learning_rate, momentum=momentum, nesterov=True),
+    )
+
+
+def _as_injectable(*values):
+    # optax injects only Python numbers and JAX arrays; a numpy scalar would silently become static
+    return tuple(jnp.asarray(v) if isinstance(v, (np.generic, np.ndarray)) else v for v in values)
+
+
+def _require_unit_interval(name, value):
+    """``value`` in [0, 1) when concrete (a traced value is checked as data by the simulators)."""
+    require_nonnegative_scalar(name, value)
+    if value is None or not is_concrete(value):
+        return
+    if not np.all(np.asarray(value, dtype=float) < 1.0):
+        raise ValueError(f"{name} must lie in [0, 1), got {value!r}; an average with {name} >= 1 never forgets")
+
+
+def plain_sgd(learning_rate, *, momentum=0.0, weight_decay=0.0, nesterov=False) -> optax.GradientTransformation:
     """(S)GD with heavy-ball momentum and coupled L2 weight decay, hyperparameters as data.
 
     The update is ``m ← g + wd·θ + momentum·m``, ``θ ← θ − lr·m``. With ``momentum = 0`` it is
@@ -47,6 +68,9 @@ def plain_sgd(learning_rate, *, momentum=0.0, weight_decay=0.0) -> optax.Gradien
         values included).
       momentum: heavy-ball momentum (not Nesterov), finite and >= 0.
       weight_decay: coupled L2 coefficient, finite and >= 0.
+      nesterov: static; ``True`` gives Nesterov momentum in torch's form, ``m ← g + wd·θ +
+        momentum·m``, ``θ ← θ − lr·(g + wd·θ + momentum·m)`` (``torch.optim.SGD(nesterov=True)``,
+        optax's ``sgd(nesterov=True)``).
 
     Raises:
       ValueError: naming the argument, for a non-numeric value (a string, a bool, ``None`` for
@@ -59,11 +83,77 @@ def plain_sgd(learning_rate, *, momentum=0.0, weight_decay=0.0) -> optax.Gradien
     require_positive_scalar("learning_rate", learning_rate)
     require_nonnegative_scalar("momentum", momentum)
     require_nonnegative_scalar("weight_decay", weight_decay)
-    # optax injects only Python numbers and JAX arrays; a numpy scalar would silently become static
-    learning_rate, momentum, weight_decay = (
-        jnp.asarray(v) if isinstance(v, (np.generic, np.ndarray)) else v
-        for v in (learning_rate, momentum, weight_decay)
-    )
-    return optax.inject_hyperparams(_sgd_with_l2)(
+    if not isinstance(nesterov, bool):
+        raise ValueError(f"nesterov must be True or False (static), got {nesterov!r}")
+    learning_rate, momentum, weight_decay = _as_injectable(learning_rate, momentum, weight_decay)
+    return optax.inject_hyperparams(_nesterov_sgd_with_l2 if nesterov else _sgd_with_l2)(
         learning_rate=learning_rate, momentum=momentum, weight_decay=weight_decay
     )
+
+
+def _torch_rmsprop(learning_rate, decay, eps):
+    return optax.chain(
+        optax.scale_by_rms(decay=decay, eps=eps, initial_scale=0.0, eps_in_sqrt=False),
+        optax.scale_by_learning_rate(learning_rate),
+    )
+
+
+def rmsprop(learning_rate, *, decay=0.99, eps=1e-8) -> optax.GradientTransformation:
+    """RMSProp in torch's form (``torch.optim.RMSprop``, no momentum, not centred), hyperparameters as data.
+
+    ``ν ← decay·ν + (1 − decay)·g²`` from ``ν = 0``, ``θ ← θ − lr·g/(√ν + eps)``: no bias
+    correction and ``eps`` outside the square root (optax's ``scale_by_rms`` with
+    ``eps_in_sqrt=False``). The state holds an ``optax.ScaleByRmsState`` (``nu``), which
+    :func:`rmsprop_preconditioner` reads. ``learning_rate``, ``decay`` and ``eps`` are injected
+    (``optax.inject_hyperparams``): a new value does not retrace.
+
+    Args:
+      learning_rate: step size, finite and > 0.
+      decay: the average's decay α (torch's ``alpha``), in [0, 1).
+      eps: added to √ν, finite and >= 0.
+
+    Raises:
+      ValueError: naming the argument, for a concrete value out of range.
+    """
+    if learning_rate is None:
+        raise ValueError("learning_rate must be a real number > 0, got None; pass e.g. learning_rate=1e-3")
+    require_positive_scalar("learning_rate", learning_rate)
+    _require_unit_interval("decay", decay)
+    require_nonnegative_scalar("eps", eps)
+    learning_rate, decay, eps = _as_injectable(learning_rate, decay, eps)
+    return optax.inject_hyperparams(_torch_rmsprop)(learning_rate=learning_rate, decay=decay, eps=eps)
+
+
+def _torch_adam(learning_rate, b1, b2, eps):
+    return optax.chain(
+        optax.scale_by_adam(b1=b1, b2=b2, eps=eps, eps_root=0.0),
+        optax.scale_by_learning_rate(learning_rate),
+    )
+
+
+def adam(learning_rate, *, b1=0.9, b2=0.999, eps=1e-8) -> optax.GradientTransformation:
+    """Adam in torch's form (``torch.optim.Adam``, both bias corrections), hyperparameters as data.
+
+    ``m ← b1·m + (1 − b1)·g``, ``ν ← b2·ν + (1 − b2)·g²`` from zero; after ``t`` updates
+    ``m̂ = m/(1 − b1ᵗ)``, ``ν̂ = ν/(1 − b2ᵗ)`` and ``θ ← θ − lr·m̂/(√ν̂ + eps)`` (``eps`` outside
+    the root: optax's ``scale_by_adam`` with ``eps_root = 0``). The state holds an
+    ``optax.ScaleByAdamState`` (``mu``, ``nu``, ``count``), which :func:`adam_preconditioner`
+    reads. All four values are injected (``optax.inject_hyperparams``): a new value does not
+    retrace.
+
+    Args:
+      learning_rate: step size, finite and > 0.
+      b1, b2: the moment averages' decays, in [0, 1).
+      eps: added to √ν̂, finite and >= 0.
+
+    Raises:
+      ValueError: naming the argument, for a concrete value out of range.
+    """
+    if learning_rate is None:
+        raise ValueError("learning_rate must be a real number > 0, got None; pass e.g. learning_rate=1e-3")
+    require_positive_scalar("learning_rate", learning_rate)
+    _require_unit_interval("b1", b1)
+    _require_unit_interval("b2", b2)
+    require_nonnegative_scalar("eps", eps)
+    learning_rate, b1, b2, eps = _as_injectable(learning_rate, b1, b2, eps)
+    return optax.inject_hyperparams(_torch_adam)(learning_rate=learning_rate, b1=b1, b2=b2, eps=eps)
