@@ -112,7 +112,7 @@ def sensing_problem(key, n: int, m: int, rank: int):
     a = a - jnp.mean(a, axis=1, keepdims=True)
     lam_star = (jnp.arange(n) < rank).astype(q.dtype)
     mats = jnp.einsum("ij,kj,lj->kil", q, a, q)  # A_k = Q diag(a_k) Qᵀ
-    return q, a, mats, a @ lam_star, (q * lam_star) @ q.T
+    return q, a, mats, a @ lam_star, (q * lam_star[None, :]) @ q.T
 
 
 def _flow(mats, y, alpha, t1, key):
