@@ -124,3 +124,13 @@ def test_controls_fail_on_their_criterion(problem):
     assert large.outcome == "fail" and large.reason.startswith("d_N") and large.error > 1
     small = _verdict(problem, bounds.commuting_factorization_limit(q, a, y, 0.01).W, alpha=0.01, claim="kernel")
     assert small.outcome == "fail" and small.reason.startswith("d_K") and small.tolerance == 0.1
+
+
+def test_motion_between_a_tenth_and_the_whole_tolerance_is_undecided(problem):
+    q, a, mats, y, _ = problem
+    w_n = bounds.min_trace_psd_interpolant_commuting(q, a, y)
+    probe = _verdict(problem, w_n, alpha=0.001, status=dynamics.STATUS_COMPLETED, y_shift=1e-5)
+    shift = 1e-5 * 0.02 / probe.details["remaining_motion"]  # motion ≈ 0.02: > 0.05/10, < 0.05
+    result = _verdict(problem, w_n, alpha=0.001, status=dynamics.STATUS_COMPLETED, y_shift=shift)
+    assert 0.005 < result.details["remaining_motion"] < 0.05
+    assert result.outcome == "inconclusive" and "raise t1" in result.reason
