@@ -74,7 +74,7 @@ def test_transition_alpha_is_inconclusive_with_thresholds(problem):
     assert result.outcome == "inconclusive" and "transition" in result.reason
     alpha_rich, alpha_kernel = krm.regime_thresholds(q, a, mats, y)
     assert 1e-3 <= alpha_rich < 0.5 < alpha_kernel <= 10
-    assert f"alpha <= {alpha_rich:.3g}" in result.reason and f">= {alpha_kernel:.3g}" in result.reason
+    assert f"alpha <= {alpha_rich:.3g} (rich" in result.reason and f"alpha >= {alpha_kernel:.3g} (kernel" in result.reason
     for alpha in (alpha_rich, alpha_kernel * 1.01):  # the advertised remedies decide
         fixed = _verdict(problem, bounds.commuting_factorization_limit(q, a, y, alpha).W, alpha=alpha)
         assert fixed.outcome == "pass", fixed.reason
@@ -134,3 +134,11 @@ def test_motion_between_a_tenth_and_the_whole_tolerance_is_undecided(problem):
     result = _verdict(problem, w_n, alpha=0.001, status=dynamics.STATUS_COMPLETED, y_shift=shift)
     assert 0.005 < result.details["remaining_motion"] < 0.05
     assert result.outcome == "inconclusive" and "raise t1" in result.reason
+
+
+def test_transition_without_an_in_range_remedy_says_so(problem, monkeypatch):
+    q, a, mats, y, _ = problem
+    monkeypatch.setattr(krm, "regime_thresholds", lambda *args: (0.0, 20.0))
+    result = _verdict(problem, bounds.commuting_factorization_limit(q, a, y, 0.5).W, alpha=0.5)
+    assert result.outcome == "inconclusive" and "alpha <=" not in result.reason and "alpha >=" not in result.reason
+    assert "even alpha = 0.001" in result.reason and "raise m" in result.reason
