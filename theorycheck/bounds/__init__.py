@@ -66,8 +66,16 @@ from ._norm_bounds import hoeffding_deviation as hoeffding_deviation
 from ._norm_bounds import square_loss_gap_bound as square_loss_gap_bound
 from ._norm_bounds import SquareLossBound as SquareLossBound
 from ._norm_bounds import zero_padded_conv_operator as zero_padded_conv_operator
+from ._matrix_sensing import CommutingLimit as CommutingLimit
+from ._matrix_sensing import commuting_factorization_limit as commuting_factorization_limit
+from ._matrix_sensing import linearized_min_norm_interpolant as linearized_min_norm_interpolant
+from ._matrix_sensing import min_trace_psd_interpolant_commuting as min_trace_psd_interpolant_commuting
 
 __all__ = [
+    "CommutingLimit",
+    "commuting_factorization_limit",
+    "linearized_min_norm_interpolant",
+    "min_trace_psd_interpolant_commuting",
     "ImplicitRegularizerMinimizer",
     "SquareLossBound",
     "WeightedSpline",

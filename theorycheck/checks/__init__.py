@@ -21,3 +21,4 @@ from . import low_rank_trends as low_rank_trends
 from . import gradient_confusion as gradient_confusion
 from . import norm_bounds as norm_bounds
 from . import layer_oscillation as layer_oscillation
+from . import kernel_rich_matrix as kernel_rich_matrix
