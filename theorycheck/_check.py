@@ -16,6 +16,7 @@ the claim is about the non-divergent case). Every non-pass outcome carries a ``r
 inconclusive one the remedy where there is one ("raise t1 to >= 1e11").
 """
 
+import copy
 import dataclasses
 import functools
 import inspect
@@ -202,7 +203,12 @@ def static_part(config, data_keys):
     ``simulate`` receives this, so it cannot read a data key from the config by mistake (it would
     get ``None``), and configs that differ only in data share one compile.
     """
-    return dataclasses.replace(config, **{k: None for k in data_keys}) if data_keys else config
+    if not data_keys:
+        return config
+    blank = copy.copy(config)  # not dataclasses.replace: a __post_init__ that resolves None to a default
+    for key in data_keys:      # (edge_of_stability's per-optimizer lr) would fill the blanks back in
+        object.__setattr__(blank, key, None)
+    return blank
 
 
 @functools.lru_cache(maxsize=64)
