@@ -41,8 +41,9 @@ def lanczos_top_eigenpairs(
     Rayleigh quotient of ``A`` on an orthonormal basis (Cauchy interlacing holds: the Ritz values
     never exceed the true top eigenvalues). A ``start`` that is zero or not finite (a zero gradient,
     a warm start taken from a NaN record) is replaced by a random vector drawn from ``key``
-    (``fold_in(key, m)``, distinct from the restart vectors), so the result is never NaN because of
-    the start; this is a ``jnp.where``, so it also works under ``jit``/``vmap``.
+    (``fold_in(key, m)``), so the result is never NaN because of
+    the start; this is a ``jnp.where``, so it also works under ``jit``/``vmap``. The restart after a
+    breakdown at step j uses the same random vector rolled by j + 1 (one draw per call).
 
     Args:
       matvec: ``v ↦ A v`` on flat vectors of shape ``(n,)``.
@@ -73,7 +74,10 @@ def lanczos_top_eigenpairs(
         broke_down = beta <= tiny * jnp.maximum(jnp.abs(alpha), 1.0)
 
         def restart(state):
-            r = orthogonalize(jax.random.normal(jax.random.fold_in(key, j), (n,), dtype), basis)
+            # a fresh direction: the one random vector rolled by j + 1 (a permutation of Gaussian
+            # entries, independent of the basis almost surely); one draw per call, not one per
+            # restart site, keeps the compiled program small (each draw compiles its own threefry)
+            r = orthogonalize(jnp.roll(random_vector, j + 1), basis)
             return jnp.array(False), r / jnp.linalg.norm(r)
 
         # The restart is drawn only after a breakdown. A while_loop run at most once, not lax.cond:
@@ -87,8 +91,8 @@ def lanczos_top_eigenpairs(
 
     norm = jnp.linalg.norm(start)
     usable = jnp.isfinite(norm) & (norm > 0)
-    fallback = jax.random.normal(jax.random.fold_in(key, m), (n,), dtype)
-    start = jnp.where(usable, start / jnp.where(usable, norm, 1.0), fallback / jnp.linalg.norm(fallback))
+    random_vector = jax.random.normal(jax.random.fold_in(key, m), (n,), dtype)
+    start = jnp.where(usable, start / jnp.where(usable, norm, 1.0), random_vector / jnp.linalg.norm(random_vector))
     basis = jnp.zeros((m + 1, n), dtype).at[0].set(start)
     basis, alphas, betas = jax.lax.fori_loop(
         0, m, body, (basis, jnp.zeros((m,), dtype), jnp.zeros((m,), dtype))

@@ -136,8 +136,10 @@ def top_hessian_eigenvalues(
         raise ValueError(f"num_iterations must be an integer >= k={k}, got {num_iterations!r}")
 
     def init(params, key):
+        # a zero start: the first record's Lanczos starts from its own random vector (drawn from
+        # the record's key), so the compiled program holds one random draw, not two
         flat, _ = ravel_pytree(params)
-        return jax.random.normal(key, flat.shape, flat.dtype)
+        return jnp.zeros(flat.shape, flat.dtype)
 
     def observe(params, start, key):
         warn_if_below_resolution("top_hessian_eigenvalues rtol", rtol, start.dtype)
@@ -227,7 +229,7 @@ def top_preconditioned_hessian_eigenvalues(
 
     def init(params, key, opt_state):
         flat, _ = ravel_pytree(params)
-        return jax.random.normal(key, flat.shape, flat.dtype)
+        return jnp.zeros(flat.shape, flat.dtype)  # the first record starts from a random vector
 
     def observe(params, start, key, opt_state):
         warn_if_below_resolution("top_preconditioned_hessian_eigenvalues rtol", rtol, start.dtype)
