@@ -20,3 +20,4 @@ from . import spline_implicit_bias as spline_implicit_bias
 from . import low_rank_trends as low_rank_trends
 from . import gradient_confusion as gradient_confusion
 from . import norm_bounds as norm_bounds
+from . import central_flow as central_flow
