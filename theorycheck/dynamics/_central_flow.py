@@ -65,7 +65,7 @@ def third_derivative(loss_flat: Callable, w: Float[Array, " n"], u: Float[Array,
 def _psd_projection(x):
     x = 0.5 * (x + x.T)
     values, vectors = jnp.linalg.eigh(x)
-    return (vectors * jnp.maximum(values, 0.0)) @ vectors.T
+    return (vectors * jnp.maximum(values, 0.0)[None, :]) @ vectors.T
 
 
 def solve_sdcp(a: Float[Array, "k k"], b: Float[Array, "k k k k"], *, num_iterations: int = 200,
@@ -123,8 +123,9 @@ def sigma_squared_k1(grad_loss: Float[Array, " n"], grad_sharpness: Float[Array,
     step ahead is ``2/η`` (zero if ``S`` stays below ``2/η`` without it).
     """
     norm2 = jnp.vdot(grad_sharpness, grad_sharpness)
-    value = 2.0 * jnp.vdot(-grad_loss, grad_sharpness) / norm2 + 2.0 * (sharpness - 2.0 / lr) / (dt * lr * norm2)
-    return jnp.maximum(value, 0.0)
+    safe = jnp.where(norm2 > 0, norm2, 1.0)  # ∇S = 0 (a quadratic): no multiplier can move S
+    value = 2.0 * jnp.vdot(-grad_loss, grad_sharpness) / safe + 2.0 * (sharpness - 2.0 / lr) / (dt * lr * safe)
+    return jnp.where(norm2 > 0, jnp.maximum(value, 0.0), 0.0)
 
 
 def central_flow(
@@ -251,44 +252,45 @@ def central_flow(
             return -lr * (g + 0.5 * (x.reshape(-1) @ grad_h))
 
         def substep(carry, sub_key):
-            w, vectors, x, diverged, diverged_at, t = carry
-            loss, g, _, vectors_new, _, _, x_new, grad_h, _ = analyse(w, vectors, x, sub_key)
+            w, vectors, x, diverged, diverged_at, t, active = carry
+            loss, g, values, vectors_new, residuals, critical, x_new, grad_h, sdcp_residual = analyse(
+                w, vectors, x, sub_key)
+            trace = jnp.trace(x_new)
+            nan = lambda r: jnp.where(diverged, jnp.nan, r)  # noqa: E731
+            record = {
+                "params": nan(w), "eigenvalues": nan(values), "eigenvectors": nan(vectors_new),
+                "lanczos_residuals": nan(residuals), "sigma": nan(x_new), "sigma_trace": nan(trace),
+                "predicted_loss": nan(loss + trace / lr), "num_critical": jnp.sum(critical).astype(jnp.int32),
+                "sdcp_residual": nan(sdcp_residual), "loss": nan(loss),
+            }
             w_new = w + h * velocity(g, x_new, grad_h)
             bad = ~(jnp.isfinite(loss) & jnp.all(jnp.isfinite(g)) & jnp.all(jnp.isfinite(w_new)))
-            diverged_at = jnp.where(~diverged & bad, t, diverged_at)
-            diverged = diverged | bad
-            keep = lambda new, old: jnp.where(diverged, old, new)  # noqa: E731
-            return (keep(w_new, w), keep(vectors_new, vectors), keep(x_new, x), diverged, diverged_at, t + h), None
+            diverged_at = jnp.where(active & ~diverged & bad, t, diverged_at)
+            diverged = diverged | (active & bad)
+            frozen = diverged | ~active
+            keep = lambda new, old: jnp.where(frozen, old, new)  # noqa: E731
+            carry = (keep(w_new, w), keep(vectors_new, vectors), keep(x_new, x), diverged, diverged_at,
+                     jnp.where(frozen, t, t + h), active)
+            return carry, record
 
-        def record(w, vectors, x, diverged, sub_key):
-            loss, _, values, vectors_new, residuals, critical, x_new, _, sdcp_residual = analyse(w, vectors, x, sub_key)
-            trace = jnp.trace(x_new)
-            out = {
-                "params": w, "eigenvalues": values, "eigenvectors": vectors_new, "lanczos_residuals": residuals,
-                "sigma": x_new, "sigma_trace": trace, "predicted_loss": loss + trace / lr,
-                "num_critical": jnp.sum(critical).astype(jnp.int32), "sdcp_residual": sdcp_residual,
-            }
-            nan = lambda r: jnp.where(diverged, jnp.nan, r) if jnp.issubdtype(r.dtype, jnp.inexact) else r  # noqa: E731
-            return jax.tree.map(nan, out), jnp.where(diverged, jnp.nan, loss)
+        def block(carry, inputs):
+            # the record is the analysis of the block's first sub-step (one trace of `analyse`); the
+            # extra last block (inactive) only records the final state
+            block_key, active = inputs
+            carry = carry[:-1] + (active,)
+            carry, records = jax.lax.scan(substep, carry, jax.random.split(block_key, every * substeps))
+            return carry, jax.tree.map(lambda r: r[0], records)
 
-        def block(carry, block_key):
-            key_record, key_steps = jax.random.split(block_key)
-            w, vectors, x, diverged, _, _ = carry
-            rec = record(w, vectors, x, diverged, key_record)
-            carry, _ = jax.lax.scan(substep, carry, jax.random.split(key_steps, every * substeps))
-            return carry, rec
-
-        key_init, key_loop, key_last = jax.random.split(key, 3)
+        key_init, key_loop = jax.random.split(key)
         vectors0 = jax.random.normal(key_init, (k, w0.shape[0]), dtype)
         pairs0 = lanczos_top_eigenpairs(hvp_at(w0), jnp.sum(vectors0, axis=0), key_init,
                                         num_iterations=max(lanczos_iterations, 20), k=k)
         carry = (w0, pairs0.eigenvectors, jnp.zeros((k, k), dtype), jnp.array(False), jnp.asarray(-1.0, dtype),
-                 jnp.asarray(0.0, dtype))
-        carry, (records, losses) = jax.lax.scan(block, carry, jax.random.split(key_loop, num_records))
-        w, vectors, x, diverged, diverged_at, t = carry
-        last, last_loss = record(w, vectors, x, diverged, key_last)
-        records = jax.tree.map(lambda r, l: jnp.concatenate([r, l[None]]), records, last)
-        losses = jnp.concatenate([losses, last_loss[None]])
+                 jnp.asarray(0.0, dtype), jnp.array(True))
+        active = jnp.arange(num_records + 1) < num_records
+        carry, records = jax.lax.scan(block, carry, (jax.random.split(key_loop, num_records + 1), active))
+        w, vectors, x, diverged, diverged_at, t, _ = carry
+        losses = records.pop("loss")
         return Trajectory(
             times=jnp.arange(0, num_steps + 1, every),
             observations=records,
