@@ -398,7 +398,7 @@ CHECK = register(
         plot=plot,
         negative_controls=({"flow": "gradient"}, {"sigma_term": False}),
         needs_x64=True,
-        quick={"architecture": "gelu", "lr": 0.2, "steps": 4_000, "every": 10},
+        quick={"architecture": "gelu", "lr": 0.2, "steps": 2_000, "every": 10},
         slow_corners=("steps=high", "width=high", "every=low", "lanczos_iterations=high", "num_eigs=high",
                       "lr=low", "periods_per_window=high"),
         data_keys=("lr",),
