@@ -18,12 +18,18 @@ was not in the stored corpus; its numbers are not relied on.
 **Setup.** GD, the central flow (:func:`dynamics.central_flow`: Euler with ``dt`` = ¼ step,
 top-``num_eigs`` Hessian eigenpairs by Lanczos warm-started from the previous eigenvectors,
 ``lanczos_iterations`` HVPs per sub-step, the k = 1 multiplier in closed form, k ≥ 2 by the SDCP)
-and gradient flow (the same scan with Σ = 0) from the same initialisation, float64.
+and gradient flow (:func:`dynamics.gradient_flow`, diffrax Tsit5 at rtol 1e-7, recorded at the same
+times t = η·step; an Euler grid would itself turn unstable once the flow's sharpness passes
+2/(η·dt) = 80, which gradient flow reaches here) from the same initialisation, float64.
 ``architecture=tanh``: Cohen et al. (2021)'s ``regression`` net (one tanh layer of ``width``,
 first-layer Xavier gain 1.9) on 20 Chebyshev points labelled by T₅, loss ½·mean(r²), as
 :mod:`.edge_of_stability`. ``architecture=gelu``: one GELU hidden layer of ``width``
-(``models.mlp``, standard init), same data. GD records its parameters and sharpness (Lanczos,
-20 HVPs) every ``every`` steps; the flows record w̄, L(w̄), S(w̄), σ² and L + σ²/η.
+(``models.mlp``, standard init), same data. GD records its parameters and top-2 Hessian
+eigenvalues (Lanczos, 20 HVPs) every ``every`` steps; the central flow records w̄, L(w̄), S(w̄),
+σ² and L + σ²/η. Cost (measured on this shared 2-core machine under load, so only indicative):
+a central-flow step costs 4 sub-steps × (1 gradient + ``lanczos_iterations`` + k HVPs + k(k+1)/2
+third-derivative gradients) ≈ 110 (k = 1) to 150 (k = 2) gradient evaluations; its wall time was
+30–45× a GD step's on the 301-parameter tanh net (30 000 GD steps 0.6 s, the flow 19–27 s).
 
 **The window is derived from the run.** GD here does not oscillate steadily: the oscillation
 along u dies to round-off and re-ignites in loss spikes (period 850–910 steps at η = 0.1,
@@ -57,21 +63,25 @@ only 15/16 of GD's mean-square departure from gradient flow; measured medians ar
 1.0 ± 0.02 at η = 0.1: the oscillation variance the theory predicts), the sharpness of all three
 (the flow's stays at 2/η to 1e-9), the cost ratio of a flow step to a GD step.
 
-**Horizon and range.** The default η = 0.1 and ``steps`` = 30 000 (crossing near step 10 000,
-GD's λ₂ reaches the edge near 45 000): about 19 000 steps of EoS, 20 spike periods. At η = 0.2
-the crossing is near 3 800 and λ₂ arrives near 8 500, so ``steps`` = 9 000 suffices.
-After λ₂'s arrival the k = 2 flow (the SDCP, implemented and tested) did *not* track GD in one
-run at η = 0.2 (GD's averaged loss rose 15–20% above the prediction 1 000 steps later), so the
-verdict stops at λ₂'s arrival and says so. η is limited to [0.08, 0.2]: below, the crossing moves
-past 20 000 steps; above, λ₂ arrives within two windows of the crossing.
+**Horizon and range.** The default η = 0.1 and ``steps`` = 30 000 (tanh: crossing near step
+10 000, GD's λ₂ reaches the edge near 45 000): about 19 000 steps of EoS, 20 spike periods; the
+default run takes 40–50 s on one loaded core. At η = 0.2 on the tanh net the crossing is near
+3 800 and GD's λ₂ reaches 1.95/η near 6 600: fewer than two windows, so that run is inconclusive
+(and says so). After λ₂'s arrival the k = 2 flow (the SDCP, implemented and tested against a
+brute-force solve) did *not* track GD in one run at η = 0.2 (GD's averaged loss rose 15–20%
+above the prediction about 1 000 steps after the flow's λ₂ reached 1.95/η), so the verdict stops
+at λ₂'s arrival. GELU: the initial sharpness grows with width (≈ 9 at width 100, ≈ 20 at 200
+for the seeds tried), so at η ≥ 0.1 wide GELU nets often start beyond 2/η: inconclusive, with
+that reason. The quick sizes are GELU at η = 0.2 for 2 000 steps (crossing near step 440).
 
-**Outcomes.** ``inconclusive`` (with the remedy) when GD never reached 2/η, fewer than 4 spikes
+**Outcomes.** ``inconclusive`` (with the remedy) when GD never reached 2/η or started beyond it,
+the gradient-flow solver stopped early, fewer than 4 spikes
 were seen, the EoS phase is shorter than one window, f < 2·LOSS_TOL, a flow's eigenvalues did not
 converge, or the flow overflowed; ``fail`` when a criterion was decided and violated, or GD
 diverged from a sharpness below 2/η.
 
 **Negative controls.** ``flow=gradient``: gradient flow in place of the central flow keeps
-sharpening past 2/η (S ≈ 40–80 at the horizon) and its loss departs from GD's averaged loss by
+sharpening past 2/η (S ≈ 93 at the default horizon) and its loss departs from GD's averaged loss by
 25–45%: criterion (1) fails (and (2) by construction). ``sigma_term=false``: the central flow's
 L(w̄) alone, without σ²/η, misses GD's averaged loss by f ≈ 16–19%: criterion (1) fails.
 """
