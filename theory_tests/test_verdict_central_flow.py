@@ -240,3 +240,10 @@ def test_the_median_not_the_best_record_decides():
     # best records are exact and the 90th percentile (0.07) stays inside 2·LOSS_TOL
     result = _verdict(_arrays(scale=_fixed_before_record(1.0, 1.0 / 1.07, 2500)))
     assert result.outcome == "fail" and "median 0.07" in result.reason and "90th" not in result.reason
+
+
+def test_tanh_above_its_validated_step_size_is_rejected_naming_lr():
+    with pytest.raises(ValueError, match="'lr'.*architecture=gelu"):
+        make_config(get_check("central_flow"), {"lr": 0.12})
+    assert make_config(get_check("central_flow"), {"lr": 0.11}).lr == 0.11
+    assert make_config(get_check("central_flow"), {"lr": 0.2, "architecture": "gelu"}).lr == 0.2

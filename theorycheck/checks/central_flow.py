@@ -64,15 +64,23 @@ only 15/16 of GD's mean-square departure from gradient flow; measured medians ar
 (the flow's stays at 2/η to 1e-9), the cost ratio of a flow step to a GD step.
 
 **Horizon and range.** The default η = 0.1 and ``steps`` = 30 000 (tanh: crossing near step
-10 000, GD's λ₂ reaches the edge near 45 000): about 19 000 steps of EoS, 20 spike periods; the
-default run takes 40–50 s on one loaded core. At η = 0.2 on the tanh net the crossing is near
-3 800 and GD's λ₂ reaches 1.95/η near 6 600: fewer than two windows, so that run is inconclusive
-(and says so). After λ₂'s arrival the k = 2 flow (the SDCP, implemented and tested against a
-brute-force solve) did *not* track GD in one run at η = 0.2 (GD's averaged loss rose 15–20%
-above the prediction about 1 000 steps after the flow's λ₂ reached 1.95/η), so the verdict stops
-at λ₂'s arrival. GELU: the initial sharpness grows with width (≈ 9 at width 100, ≈ 20 at 200
-for the seeds tried), so at η ≥ 0.1 wide GELU nets often start beyond 2/η: inconclusive, with
-that reason. The quick sizes are GELU at η = 0.2 for 2 000 steps (crossing near step 440).
+10 000, GD's λ₂ reaches 1.95/η near 45 000): about 19 000 steps of EoS, 20 spike periods; the
+default run takes 40–70 s on one loaded core. The verdict's window ends where GD's λ₂ reaches
+1.95/η. That is not always early enough: on the tanh net at η = 0.15 (seed 202) GD's λ₂ began to
+rise about 4 000 steps *before* reaching 1.95/η (from 0.65·2/η at step 13 500 to 0.97·2/η at
+17 200) and GD left its loss plateau (averaged loss 0.127 → 0.066) while the k = 1 flow's λ₂ stayed
+at 0.65·2/η and its loss on the plateau: a FAIL on the 90th percentile (0.35) with a median error
+of 0.002. The prediction is right up to step 13 500 there; it is the k = 1 flow that does not
+foresee the second eigen-direction. Hence the narrowed ranges: with ``architecture=tanh``, η ≤ 0.11
+(``validate`` rejects more; at η = 0.2 the crossing is near 3 800 and GD's λ₂ reaches 1.95/η near
+6 600, less than two windows later), and ``steps`` ≤ 35 000 for both nets (at η = 0.1 the
+departure starts near step 40 000). The k = 2 flow (the SDCP, implemented and tested against a
+brute-force solve) did *not* fix this in one run at η = 0.2: GD's averaged loss rose 15–20% above
+its prediction, with the flow's λ₂ reaching 1.95/η about 2 000 steps after GD's. ``width`` is
+[50, 200]: the GELU net's initial sharpness grows with width (≈ 9 at width 100, ≈ 20 at 200), so at
+η ≥ 0.1 wide GELU nets often start beyond 2/η, which is inconclusive with that reason (so is
+GELU at η = 0.2 for about half the seeds at width 100). The quick sizes are GELU at η = 0.2 for
+2 000 steps (crossing near step 440).
 
 **Outcomes.** ``inconclusive`` (with the remedy) when GD never reached 2/η or started beyond it,
 the gradient-flow solver stopped early, fewer than 4 spikes
@@ -110,16 +118,18 @@ MERGE = 50  # onsets closer than this are one spike
 MIN_SPIKES = 4  # at least 3 periods to measure one
 LAMBDA2_EDGE = 1.95  # GD's λ₂ ≥ 1.95/η ends the k = 1 phase (the reference code's threshold)
 LANCZOS_RTOL = 1e-3
+TANH_MAX_LR = 0.11  # the tanh net's validated step sizes (docstring: "Horizon and range")
 
 
 @dataclasses.dataclass(frozen=True)
 class CentralFlowConfig:
-    lr: float = config_field(0.1, low=0.08, high=0.2, help="GD step size η (see the docstring for the range)")
-    steps: int = config_field(30_000, low=100, high=200_000, help="horizon in GD steps")
+    lr: float = config_field(0.1, low=0.08, high=0.2, help="GD step size η (tanh: at most 0.11; see the docstring)")
+    steps: int = config_field(30_000, low=100, high=35_000, help="horizon in GD steps (at most 35 000: the validated "
+                              "k = 1 phase; see the docstring)")
     every: int = config_field(10, low=1, high=100, help="record every this many steps")
     architecture: str = config_field("tanh", choices=("tanh", "gelu"), help="tanh: Cohen et al. 2021's net; "
                                      "gelu: one GELU hidden layer")
-    width: int = config_field(100, low=20, high=400, help="hidden width")
+    width: int = config_field(100, low=50, high=200, help="hidden width")
     dt: float = config_field(0.25, choices=(0.25, 0.5), help="Euler step of the flows, in GD steps")
     num_eigs: int = config_field(2, low=2, high=4, help="Hessian eigenpairs tracked by the flows (≥ 2: λ₂'s "
                                  "arrival is detected)")
@@ -132,6 +142,10 @@ class CentralFlowConfig:
     def validate(self):
         if self.steps % self.every:
             raise ValueError(f"config key 'every' ({self.every}) must divide 'steps' ({self.steps})")
+        if self.architecture == "tanh" and self.lr is not None and self.lr > TANH_MAX_LR:
+            raise ValueError(f"config key 'lr' ({self.lr}) must be <= {TANH_MAX_LR} with architecture=tanh: above it GD "
+                             "leaves the k = 1 plateau within the horizon while the flow stays on it (see the "
+                             "docstring); use architecture=gelu for larger η")
 
 
 def _problem(architecture: str, width: int):
