@@ -54,13 +54,14 @@ two when the alternative misses by more than 2× the tolerance, so LOSS_TOL = 0.
 f ≥ 0.10 (``f`` below that: inconclusive, "a tolerance too wide to separate the claim from its
 alternative"). The theory is a second-order expansion of the loss in the oscillation; a window of
 m periods cut at arbitrary phase errs by at most the period jitter (measured ≤ 5% of P) times f,
-≤ 1% — the measured median error is 0.1–0.3% (4 seeds). The tracking bound is GD's own
+≤ 1% — the measured median error at the defaults is 0.07–0.30% (p90 0.27–1.3%, 8 seeds). The tracking bound is GD's own
 oscillation: ‖w_GD − w̄‖ is about √σ² ≈ 0.05–0.07 while gradient flow drifts to ‖w_GD − w_GF‖ of
 order 1 within a few thousand steps; 0.25 is the ratio at which the central flow would explain
-only 15/16 of GD's mean-square departure from gradient flow; measured medians are 0.03–0.06.
+only 15/16 of GD's mean-square departure from gradient flow; measured medians are 0.029–0.032
+at the defaults (8 seeds), 0.06–0.14 at the quick sizes.
 
 **Reported, not asserted.** GD's mean squared displacement from w̄ along u over σ² (measured
-1.0 ± 0.02 at η = 0.1: the oscillation variance the theory predicts), the sharpness of all three
+0.97–1.03 at η = 0.1, 8 seeds: the oscillation variance the theory predicts), the sharpness of all three
 (the flow's stays at 2/η to 1e-9), the cost ratio of a flow step to a GD step.
 
 **Horizon and range.** The default η = 0.1 and ``steps`` = 30 000 (tanh: crossing near step
@@ -89,9 +90,9 @@ converge, or the flow overflowed; ``fail`` when a criterion was decided and viol
 diverged from a sharpness below 2/η.
 
 **Negative controls.** ``flow=gradient``: gradient flow in place of the central flow keeps
-sharpening past 2/η (S ≈ 93 at the default horizon) and its loss departs from GD's averaged loss by
-25–45%: criterion (1) fails (and (2) by construction). ``sigma_term=false``: the central flow's
-L(w̄) alone, without σ²/η, misses GD's averaged loss by f ≈ 16–19%: criterion (1) fails.
+sharpening past 2/η (S ≈ 93 at the default horizon) and its loss departs from GD's averaged loss by a
+median 46–49% (4 seeds at the defaults; 40–50% at the quick sizes): criterion (1) fails (and (2) by construction). ``sigma_term=false``: the central flow's
+L(w̄) alone, without σ²/η, misses GD's averaged loss by a median 18.5–19.3% (7 seeds): criterion (1) fails.
 """
 
 import dataclasses
