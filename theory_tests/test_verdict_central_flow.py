@@ -149,7 +149,9 @@ def test_lambda2_arrival_ends_the_window_and_a_short_phase_is_inconclusive():
     arrays["gd_sharpness"][:, 1] = _fixed_before_record(5.0, 19.5, 2500)  # 1.95/η exactly: arrived
     result = _verdict(arrays)
     assert result.outcome == "inconclusive"
-    assert "λ₂" in result.reason and "less than one window" in result.reason and "lower lr to 0.1" in result.reason
+    assert "λ₂" in result.reason and "less than one window" in result.reason and "lower lr to 0.08" in result.reason
+    gelu = _verdict(arrays, architecture="gelu")
+    assert "set architecture=tanh and lr=0.1" in gelu.reason
     arrays["gd_sharpness"][:, 1] = _fixed_before_record(5.0, 19.49, 2500)  # just below: not arrived
     assert _verdict(arrays).outcome == "pass"
 

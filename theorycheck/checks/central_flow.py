@@ -245,6 +245,15 @@ def window_mean(series, window: int):
     return np.convolve(np.asarray(series, dtype=float), np.ones(window) / window, mode="same")
 
 
+def _lambda2_remedy(config: CentralFlowConfig, lr: float) -> str:
+    """A setting where λ₂ arrives late (measured: tanh at η = 0.1, ~35 000 steps after the crossing)."""
+    if config.architecture == "tanh" and lr > 0.1:
+        return "lower lr to 0.1 (λ₂ arrives later)"
+    if config.architecture == "tanh":
+        return "lower lr to 0.08 (λ₂ arrives later)"
+    return "set architecture=tanh and lr=0.1 (λ₂ reaches the edge ~35 000 steps after the crossing there)"
+
+
 def central_flow_verdict(config: CentralFlowConfig, lr: float, arrays) -> dict:
     """The criteria of the module docstring on :func:`simulate`'s arrays (numpy in, dict out)."""
     threshold = float(bounds.eos_threshold(lr))
@@ -294,7 +303,7 @@ def central_flow_verdict(config: CentralFlowConfig, lr: float, arrays) -> dict:
     if onsets.size < MIN_SPIKES:
         need = crossing + 8 * 900 if not out["lambda2_arrived"] else None
         remedy = (f"raise steps to >= {int(np.ceil(need / 1000) * 1000)}" if need and need > steps
-                  else "lower lr to 0.1 (λ₂ arrives later)")
+                  else _lambda2_remedy(config, lr))
         return dict(out, outcome=INCONCLUSIVE,
                     reason=f"{onsets.size} loss spikes {phase}: fewer than {MIN_SPIKES}, so no spike period to "
                            f"average over; {remedy}")
@@ -307,7 +316,7 @@ def central_flow_verdict(config: CentralFlowConfig, lr: float, arrays) -> dict:
     if last - first < window or not np.any(use):
         need = crossing + 2 * window + window // 2
         remedy = (f"raise steps to >= {int(np.ceil(need / 1000) * 1000)}" if not out["lambda2_arrived"]
-                  else "lower lr to 0.1 (λ₂ arrives later)")
+                  else _lambda2_remedy(config, lr))
         return dict(out, outcome=INCONCLUSIVE,
                     reason=f"the EoS phase {phase} leaves {max(last - first, 0)} steps for a centred {window}-step "
                            f"window ({config.periods_per_window} spike periods of {period:.0f}), less than one "
