@@ -20,6 +20,8 @@ from ._diagonal_linear import woodworth20_potential as woodworth20_potential
 from ._diagonal_linear_rate import woodworth20_metric_lower_bound as woodworth20_metric_lower_bound
 from ._diagonal_linear_rate import woodworth20_residual_time as woodworth20_residual_time
 from ._gd_quadratic import eos_threshold as eos_threshold
+from ._central_flow import cohen25_sigma_squared as cohen25_sigma_squared
+from ._central_flow import cohen25_time_averaged_loss as cohen25_time_averaged_loss
 from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
 from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve
 from ._fuss_catalan import fuss_catalan_moment as fuss_catalan_moment
@@ -76,6 +78,8 @@ __all__ = [
     "commuting_factorization_limit",
     "linearized_min_norm_interpolant",
     "min_trace_psd_interpolant_commuting",
+    "cohen25_sigma_squared",
+    "cohen25_time_averaged_loss",
     "ImplicitRegularizerMinimizer",
     "SquareLossBound",
     "WeightedSpline",

@@ -22,3 +22,4 @@ from . import gradient_confusion as gradient_confusion
 from . import norm_bounds as norm_bounds
 from . import layer_oscillation as layer_oscillation
 from . import kernel_rich_matrix as kernel_rich_matrix
+from . import central_flow as central_flow

@@ -3,6 +3,9 @@
 from ._gradient_descent import gradient_descent as gradient_descent
 from ._gradient_descent import sgd as sgd
 from ._gradient_flow import gradient_flow as gradient_flow
+from ._central_flow import central_flow as central_flow
+from ._central_flow import solve_sdcp as solve_sdcp
+from ._central_flow import third_derivative as third_derivative
 from ._lanczos import Eigenpairs as Eigenpairs
 from ._lanczos import hessian_vector_product as hessian_vector_product
 from ._lanczos import lanczos_top_eigenpairs as lanczos_top_eigenpairs
@@ -88,6 +91,7 @@ __all__ = [
     "apply_mask",
     "batch_sharding",
     "batch_tape",
+    "central_flow",
     "effective_rank",
     "empirical_ntk",
     "from_record",
@@ -123,6 +127,7 @@ __all__ = [
     "single_sample_fisher_eigenvalues",
     "single_sample_fisher_gram",
     "snip_scores",
+    "solve_sdcp",
     "spectrum",
     "sphere_normalisation",
     "sphere_params",
@@ -136,6 +141,7 @@ __all__ = [
     "synflow_objective",
     "synflow_scores",
     "tape_batches",
+    "third_derivative",
     "top_hessian_eigenvalues",
     "top_preconditioned_hessian_eigenvalues",
     "weight_rescaling",
