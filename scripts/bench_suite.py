@@ -1,7 +1,9 @@
 """All benchmarks: the EoS job against PyTorch, HVP cost and sharpness accuracy, sweep scaling.
 
 Runs ``bench_eos.py`` (the edge-of-stability job: library, hand-written JAX scan, PyTorch eager,
-float64; compile time; no retrace for a new learning rate), ``bench_hessian.py`` (HVP/gradient
+float64; compile time; no retrace for a new η, β or initial scale), ``bench_central_flow.py`` (the
+central flow's step in GD steps against the parameter count; the preconditioned sharpness
+observer against the raw one), ``bench_hessian.py`` (HVP/gradient
 cost, sharpness accuracy against the HVP budget) and ``bench_sweep.py`` (one run against an
 8-configuration sweep on 1 and 4 devices), each writing ``OUT/bench_<name>.json`` with the machine,
 thread counts and load average. CPU by default; on a GPU machine (``pip install -e ".[cuda]"``)
@@ -18,11 +20,12 @@ import pathlib
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_central_flow  # noqa: E402
 import bench_eos  # noqa: E402
 import bench_hessian  # noqa: E402
 import bench_sweep  # noqa: E402
 
-BENCHMARKS = {"eos": bench_eos, "hessian": bench_hessian, "sweep": bench_sweep}
+BENCHMARKS = {"eos": bench_eos, "central_flow": bench_central_flow, "hessian": bench_hessian, "sweep": bench_sweep}
 
 
 def main(argv=None):

@@ -38,6 +38,16 @@ def test_bench_eos_quick(tmp_path):
     assert data["floor"]["floor_s"] > 0 and data["floor"]["hvp_over_step"] > 0
 
 
+def test_bench_central_flow_quick(tmp_path):
+    """Per width, the central flow's step costs more than a GD step; the Adam observer's record."""
+    _run_script("bench_central_flow.py", ["--quick"], tmp_path)
+    data = json.loads((tmp_path / "bench_central_flow.json").read_text())
+    _check_machine(data)
+    assert [row["width"] for row in data["central_flow"]] == [25, 50]
+    assert all(row["gd_steps_per_central_flow_step"] > 1 for row in data["central_flow"])
+    assert data["preconditioned_observer"]["preconditioned_over_raw"] > 0
+
+
 @pytest.mark.slow  # the suite's time budget; bench_eos_quick covers the common path
 def test_bench_eos_torch_column_quick(tmp_path):
     """PyTorch eager from the same initial point computes the same sharpness."""
