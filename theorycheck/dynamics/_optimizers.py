@@ -40,6 +40,12 @@ def _nesterov_sgd_with_l2(learning_rate, momentum, weight_decay):
     )
 
 
+def _require_learning_rate(learning_rate, *, example):
+    if learning_rate is None:
+        raise ValueError(f"learning_rate must be a real number > 0, got None; pass e.g. learning_rate={example}")
+    require_positive_scalar("learning_rate", learning_rate)
+
+
 def _as_injectable(*values):
     # optax injects only Python numbers and JAX arrays; a numpy scalar would silently become static
     return tuple(jnp.asarray(v) if isinstance(v, (np.generic, np.ndarray)) else v for v in values)
@@ -78,9 +84,7 @@ def plain_sgd(learning_rate, *, momentum=0.0, weight_decay=0.0, nesterov=False) 
         out of range cannot raise; the simulators report it as
         ``Trajectory.status == STATUS_INVALID_HYPERPARAMS`` instead of running.
     """
-    if learning_rate is None:
-        raise ValueError("learning_rate must be a real number > 0, got None; pass e.g. learning_rate=0.1")
-    require_positive_scalar("learning_rate", learning_rate)
+    _require_learning_rate(learning_rate, example="0.1")
     require_nonnegative_scalar("momentum", momentum)
     require_nonnegative_scalar("weight_decay", weight_decay)
     if not isinstance(nesterov, bool):
@@ -115,9 +119,7 @@ def rmsprop(learning_rate, *, decay=0.99, eps=1e-8) -> optax.GradientTransformat
     Raises:
       ValueError: naming the argument, for a concrete value out of range.
     """
-    if learning_rate is None:
-        raise ValueError("learning_rate must be a real number > 0, got None; pass e.g. learning_rate=1e-3")
-    require_positive_scalar("learning_rate", learning_rate)
+    _require_learning_rate(learning_rate, example="1e-3")
     _require_unit_interval("decay", decay)
     require_nonnegative_scalar("eps", eps)
     learning_rate, decay, eps = _as_injectable(learning_rate, decay, eps)
@@ -149,9 +151,7 @@ def adam(learning_rate, *, b1=0.9, b2=0.999, eps=1e-8) -> optax.GradientTransfor
     Raises:
       ValueError: naming the argument, for a concrete value out of range.
     """
-    if learning_rate is None:
-        raise ValueError("learning_rate must be a real number > 0, got None; pass e.g. learning_rate=1e-3")
-    require_positive_scalar("learning_rate", learning_rate)
+    _require_learning_rate(learning_rate, example="1e-3")
     _require_unit_interval("b1", b1)
     _require_unit_interval("b2", b2)
     require_nonnegative_scalar("eps", eps)
