@@ -38,6 +38,7 @@ def test_bench_eos_quick(tmp_path):
     assert data["floor"]["floor_s"] > 0 and data["floor"]["hvp_over_step"] > 0
 
 
+@pytest.mark.slow  # the suite's time budget (33 s); test_central_flow_dynamics covers the simulator
 def test_bench_central_flow_quick(tmp_path):
     """Per width, the central flow's step costs more than a GD step; the Adam observer's record."""
     _run_script("bench_central_flow.py", ["--quick"], tmp_path)

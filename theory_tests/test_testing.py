@@ -134,6 +134,18 @@ def test_shrink_candidates_reset_keys_then_halve_towards_default_and_low():
     assert shrink_candidates(TOY, {"n": 1024}, pinned=("n",)) == []
 
 
+def test_a_float_is_not_shrunk_closer_to_its_target_than_one_percent_of_its_range():
+    """shift's range is [0, 10] (arithmetic): half way from 0.22 to 0 is 0.11 >= 0.1, a candidate;
+    from 0.18 it would be 0.09 < 0.1, so only the reset to the default remains. scale spans
+    decades (1e-3..1e3, log-width ln 1e6): half way to its default 1 from e^{0.28} is e^{0.14} >= 1%,
+    from e^{0.26} it is e^{0.13} < 0.138 = 1% of ln 1e6, and the low end 1e-3 stays a target."""
+    assert {"shift": 0.11} in shrink_candidates(TOY, {"shift": 0.22}, pinned=())
+    assert shrink_candidates(TOY, {"shift": 0.18}, pinned=()) == [{}]
+    assert {"scale": math.exp(0.14)} in shrink_candidates(TOY, {"scale": math.exp(0.28)}, pinned=())
+    near = shrink_candidates(TOY, {"scale": math.exp(0.26)}, pinned=())
+    assert near == [{}, {"scale": math.sqrt(math.exp(0.26) * 1e-3)}]
+
+
 def test_draws_are_deterministic_in_the_seed_and_falsify_shrinks_to_the_broken_key(tmp_path):
     first = draw(TOY, 12, 5, {}, {"shift": None}, set())
     assert first == draw(TOY, 12, 5, {}, {"shift": None}, set()) and first != draw(TOY, 12, 6, {}, {"shift": None}, set())

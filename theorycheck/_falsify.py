@@ -13,6 +13,7 @@ sweep runs them (:func:`theorycheck._sweep.evaluate`): grouped by their static k
 **Shrinking.** The first FAIL in draw order is shrunk greedily to a simplest failing config:
 each round tries, in this order, every key put back to its default, every numeric key moved half
 way (geometrically where its range spans decades) towards its default and towards its low end,
+but never closer to that target than 1% of the key's range (the target is its own candidate),
 and every list shortened by its last element; the first candidate that still FAILs (same seed) is
 kept, and rounds repeat until none does. Each step is recorded (``shrink_path``).
 
@@ -39,6 +40,7 @@ from .testing import configs, controlled_keys, past_range, seeds, spans_decades
 
 DEFAULT_BUDGET = 50
 MAX_SHRINK_RUNS = 60
+SHRINK_RESOLUTION = 0.01  # a float key is not shrunk closer to its target than 1% of its range
 
 
 class Trial(NamedTuple):
@@ -140,13 +142,22 @@ def _run(check: Check, candidates: Sequence[tuple[dict[str, Any], int]], uncheck
 
 
 def _toward(value, target, low, high, kind):
-    """``value`` moved half way to ``target`` (geometrically across decades); None if no move."""
+    """``value`` moved half way to ``target`` (geometrically across decades); None if no move.
+
+    A float is not moved closer to ``target`` than ``SHRINK_RESOLUTION`` of its range (in log
+    scale where the range spans decades): the target itself is its own candidate, and halving
+    towards a failure threshold to round-off would spend dozens of runs on digits."""
     if value == target:
         return None
-    if spans_decades(low, high) and value > 0 and target > 0:
-        moved = math.sqrt(value * target)
-    else:
-        moved = (value + target) / 2
+    geometric = spans_decades(low, high) and value > 0 and target > 0
+    moved = math.sqrt(value * target) if geometric else (value + target) / 2
+    if kind is float and low is not None and high is not None and high > low:
+        if geometric:
+            gap, width = abs(math.log(moved / target)), math.log(high / low)
+        else:
+            gap, width = abs(moved - target), high - low
+        if gap < SHRINK_RESOLUTION * width:
+            return None
     if kind is int:
         moved = int(round(moved))
         if moved == value:
