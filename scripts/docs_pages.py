@@ -37,7 +37,8 @@ PUBLIC_MODULES = ("theorycheck", "theorycheck.models", "theorycheck.dynamics", "
 # The families of shared/THEORY.md, with the checks that test each family's claims. A check not
 # listed here (a plugin, a new built-in) is listed under "Other checks" on the index page.
 FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "edge_of_stability": ("Edge of stability", ("gd_quadratic", "edge_of_stability", "gradient_oscillation")),
+    "edge_of_stability": ("Edge of stability", ("gd_quadratic", "edge_of_stability", "central_flow", "gradient_oscillation",
+                                                "layer_oscillation")),
     "kernel_rich": ("Kernel vs rich regime", ("kernel_rich", "kernel_rich_matrix")),
     "square_loss": ("Square loss and weight decay",
                     ("low_rank_bound", "low_rank_trends", "equal_layer_norms", "sgd_noise", "neural_collapse",
