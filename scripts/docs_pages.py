@@ -325,6 +325,17 @@ def check_page(check, origin: str, checks: Mapping[str, Any], cache: Path = CACH
     return "\n".join(lines) + "\n"
 
 
+def _admissible(check, key: str, value) -> bool:
+    """Whether ``key=value`` with every other key at its default passes the check's validation."""
+    from theorycheck import make_config
+
+    try:
+        make_config(check, {key: value})
+    except ValueError:
+        return False
+    return True
+
+
 def sweep_command(check, imp: str = "") -> str:
     """The check's headline sweep: its ``scripts/figures.py`` recipe where it has one, else a grid
     over its first data key around the default; empty when it has neither."""
@@ -350,6 +361,9 @@ def sweep_command(check, imp: str = "") -> str:
                      for v in (default / 2, default, default * 1.5)})
     if isinstance(default, int):
         values = sorted({int(round(v)) for v in values})
+    values = [v for v in values if _admissible(check, key, v)]  # the check's validate, beyond the range
+    if len(values) < 2:
+        return ""
     text = ",".join(f"{v:g}" for v in values)
     return f"theorycheck sweep {check.name}{imp} --grid {key}={text} --seeds 3 --out runs/{check.name}"
 

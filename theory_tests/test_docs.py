@@ -230,3 +230,16 @@ def test_a_browser_shows_formulas_figures_highlighting_and_search(site, tmp_path
     finally:
         server.terminate()
         server.wait()
+
+
+def test_a_pages_generated_sweep_grid_holds_only_values_its_check_accepts():
+    """central_flow's lr range is [0.08, 0.2] but its default tanh net validates lr <= 0.11: the
+    generated sweep grid (default/2, default, 1.5·default, clipped to the range) must drop 0.15."""
+    for name, check in theorycheck.registry().items():
+        command = docs_pages.sweep_command(check)
+        for key, text in re.findall(r"--grid ([a-z_]\w*)=([^\s\"]+)", command):
+            if ":" in text or key not in check.data_keys:
+                continue  # a recipe's grid (scripts/figures.py runs it) or a lin:/log: spec
+            for value in text.split(","):
+                theorycheck.make_config(check, {key: value})  # raises on an inadmissible value
+    assert "lr=0.08,0.1 " in docs_pages.sweep_command(theorycheck.get_check("central_flow"))
