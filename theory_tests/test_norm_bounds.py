@@ -1,5 +1,6 @@
 """Norm-based bounds (shared/THEORY.md §4) and the near-stationarity identity of SGD + WD (§3):
-the `bounds` pieces, the conv model, and the `norm_bounds` check with its control, each able to fail."""
+the `bounds` pieces (dense and kernel-norm), the conv and locally connected models, and the
+`norm_bounds` check with its two controls, each able to fail."""
 
 import math
 
@@ -72,6 +73,28 @@ def test_square_loss_bound_parts_follow_the_derivation():
     np.testing.assert_allclose(bounds.hoeffding_deviation(4.0, 200, 0.05), 4.0 * math.sqrt(math.log(20) / 400))
 
 
+def test_sparse_bound_by_hand_and_its_dense_limit():
+    """ρ·√(Πk)·B·(1 + √(2(L log 2 + Σ log k)))/√N: ρ = 2, B = 3, L = 3, k = (9, 64), N = 100:
+    2·3·24·(1 + √(2(3 log 2 + log 576)))/10 = 14.4·(1 + √(2·8.4392…)) = 73.5472…"""
+    value = bounds.galanti23_sparse_rademacher_bound(2.0, 3.0, 3, (9, 64), 100)
+    assert value == pytest.approx(14.4 * (1 + math.sqrt(2 * (3 * math.log(2) + math.log(576)))), rel=1e-15)
+    assert value == pytest.approx(73.54719744, rel=1e-9)
+    assert bounds.galanti23_sparse_rademacher_bound(2.0, 3.0, 3, (), 100) == bounds.golowich18_rademacher_bound(2.0, 3.0, 3, 100)
+    assert bounds.galanti23_sparse_rademacher_bound(2.0, 3.0, 3, (1, 1), 100) == pytest.approx(
+        bounds.golowich18_rademacher_bound(2.0, 3.0, 3, 100), rel=1e-15)  # degree-1 neurons: a chain, GRS
+    with pytest.raises(ValueError, match="degrees"):
+        bounds.galanti23_sparse_rademacher_bound(1.0, 1.0, 3, (0, 4), 10)
+    # the square-loss bound with degrees: a = r·√(Πk)·B_patch, R̂ the sparse bound; () is the dense bound unchanged
+    part = bounds.square_loss_gap_bound(3.0, input_radius=5.0, input_rms=2.0, depth=3, n=100, classes=10, degrees=(9, 64))
+    a = 4.0 * 24 * 5.0
+    assert part.loss_range == (a + 1) ** 2
+    np.testing.assert_allclose(part.rademacher, 2 * 10 * 2 * (a + 1) * bounds.galanti23_sparse_rademacher_bound(
+        4.0, 2.0, 3, (9, 64), 100), rtol=1e-15)
+    dense = bounds.square_loss_gap_bound(3.0, input_radius=5.0, input_rms=2.0, depth=3, n=100, classes=10)
+    assert dense == bounds.square_loss_gap_bound(3.0, input_radius=5.0, input_rms=2.0, depth=3, n=100, classes=10,
+                                                 degrees=())
+
+
 # conv operators --------------------------------------------------------------------------------
 
 
@@ -116,6 +139,42 @@ def test_zero_padding_loses_exactly_the_boundary_taps():
                - bounds.conv_operator_frobenius_norm(wide, 2)) > 1e-3
 
 
+@pytest.mark.parametrize("padding", ["circular", "zero"])
+def test_locally_connected_operator_is_the_layer_the_model_applies(padding):
+    key_x, key_w, key_s = jax.random.split(jax.random.key(5), 3)
+    x = jax.random.normal(key_x, (4, 8, 8, 2))
+    w = jax.random.normal(key_w, (8, 8, 3, 3, 2, 3))
+    T = bounds.locally_connected_operator(np.asarray(w), (8, 8), padding)
+    z = np.asarray(models.local_conv2d(x, w, padding)).reshape(4, -1)
+    assert np.linalg.norm(z - np.asarray(x).reshape(4, -1) @ T.T) <= 2 * 18 * EPS * np.linalg.norm(T) * np.linalg.norm(x)
+    # one kernel at every position: the conv layer and its operator
+    shared = jax.random.normal(key_s, (3, 3, 2, 3))
+    tiled = jnp.broadcast_to(shared, (8, 8, 3, 3, 2, 3))
+    np.testing.assert_allclose(models.local_conv2d(x, tiled, padding), models.conv2d(x, shared, padding), atol=1e-13)
+    op = bounds.circular_conv_operator if padding == "circular" else bounds.zero_padded_conv_operator
+    np.testing.assert_array_equal(bounds.locally_connected_operator(np.asarray(tiled), (8, 8), padding),
+                                  op(np.asarray(shared), (8, 8)))
+    if padding == "circular":  # each entry once: ‖T‖_F = ‖w‖_F; the row blocks are the P kernels
+        np.testing.assert_allclose(np.linalg.norm(T), np.linalg.norm(w), rtol=1e-14)
+        np.testing.assert_allclose(bounds.neuron_filter_norms(T, 64),
+                                   np.sqrt(np.sum(np.asarray(w) ** 2, axis=(2, 3, 4, 5))).ravel(), rtol=1e-14)
+    with pytest.raises(ValueError, match="kernels"):
+        bounds.locally_connected_operator(np.ones((3, 3, 1, 1)), (8, 8))
+    with pytest.raises(ValueError, match="padding"):
+        bounds.locally_connected_operator(np.asarray(w), (8, 8), "reflect")
+
+
+def test_neuron_filter_norms_by_hand():
+    """A 3 × 3 all-ones kernel on 8 × 8: every circular neuron reads 9 ones (norm 3); zero padding leaves a
+    corner neuron 4 taps (norm 2), an edge neuron 6 (√6), an interior one 9 (3)."""
+    w = np.ones((3, 3, 1, 1))
+    np.testing.assert_allclose(bounds.neuron_filter_norms(bounds.circular_conv_operator(w, (8, 8)), 64), 3.0)
+    zero = bounds.neuron_filter_norms(bounds.zero_padded_conv_operator(w, (8, 8)), 64).reshape(8, 8)
+    assert zero[0, 0] == pytest.approx(2.0) and zero[0, 3] == pytest.approx(math.sqrt(6)) and zero[4, 4] == pytest.approx(3.0)
+    with pytest.raises(ValueError, match="positions"):
+        bounds.neuron_filter_norms(np.ones((10, 5)), 64)
+
+
 def test_conv_net_is_bias_free_and_homogeneous():
     net = models.conv_net((8, 8), (3, 2), 10)
     params = net.init(jax.random.key(0))
@@ -123,6 +182,21 @@ def test_conv_net_is_bias_free_and_homogeneous():
     x = jax.random.normal(jax.random.key(1), (5, 64))
     scaled = jax.tree.map(lambda w: 2.0 * w, params)
     np.testing.assert_allclose(net.apply(scaled, x), 8.0 * net.apply(params, x), rtol=1e-13)
+    local = models.conv_net((8, 8), (3, 2), 10, weight_sharing=False)
+    local_params = local.init(jax.random.key(0))
+    assert [p["w"].shape for p in local_params] == [(8, 8, 3, 3, 1, 3), (8, 8, 3, 3, 3, 2), (128, 10)]
+    apply = jax.jit(local.apply)
+    np.testing.assert_allclose(apply(jax.tree.map(lambda w: 2.0 * w, local_params), x),
+                               8.0 * apply(local_params, x), rtol=1e-13)
+    tiled = [{"w": jnp.broadcast_to(p["w"], (8, 8, *p["w"].shape))} for p in params[:-1]] + [params[-1]]
+    np.testing.assert_allclose(apply(tiled, x), net.apply(params, x), rtol=1e-12, atol=1e-13)
+    # the deterministic half of the kernel-norm bound's peeling, the range it uses: ‖f(x)‖ <= ρ_k·√(9·64)·
+    # max_q‖u_q(x)‖, ρ_k the product of the largest filter norms (shared: the kernel norms) and the readout norm
+    patch_norms = np.sqrt(np.asarray(models.conv2d((x**2).reshape(5, 8, 8, 1), jnp.ones((3, 3, 1, 1)))).reshape(5, 64))
+    for p, f in ((params, net.apply), (local_params, apply)):
+        rho = np.prod([np.sqrt(np.max(np.sum(np.asarray(q["w"]) ** 2, axis=(-4, -3, -2, -1)))) for q in p[:-1]])
+        rho *= np.linalg.norm(p[-1]["w"])
+        assert np.all(np.linalg.norm(np.asarray(f(p, x)), axis=1) <= rho * 24 * patch_norms.max(axis=1))
     with pytest.raises(ValueError, match="padding"):
         models.conv_net(padding="reflect")
     with pytest.raises(ValueError, match="kernel_size"):
@@ -182,6 +256,9 @@ def test_norm_bounds_passes(seed, overrides, worst_test_error):
         assert d[f"{name}_test_error"] < worst_test_error  # the nets learned (chance: 0.9): trained classifiers' gaps
     np.testing.assert_allclose(d["conv_rho_dense"], d["conv_rho"], rtol=1e-12)  # kernel form = Toeplitz form
     np.testing.assert_allclose(d["conv_rho"] / d["conv_kernel_norm_product"], 64.0, rtol=1e-12)  # Π√P_l
+    assert d["conv_factor_deviation"] <= 4 * EPS
+    assert d["conv_gap"] < d["conv_kernel_bound"] < d["conv_bound"]  # valid, and below the dense bound
+    np.testing.assert_allclose(d["conv_rademacher_ratio"], d["conv_rademacher_ratio_predicted"], rtol=1e-12)
 
 
 @pytest.mark.slow
@@ -213,6 +290,19 @@ def test_norm_bounds_zero_padding_breaks_the_relation_not_the_bound():
     assert d["layer0_norm_ratio"] < 0.97 and d["layer1_norm_ratio"] < 0.97
     assert d["layer0_operator_mismatch"] < 1e-14  # T is still the layer the net applies
     assert d["mlp_gap"] < d["mlp_bound"] and d["conv_gap"] < d["conv_bound"]  # the kernel-form bound still holds
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_norm_bounds_locally_connected_control_fails_on_the_factor(seed):
+    """No weight sharing: the kernel-norm bound with the largest filter norms and the locally connected
+    identity ‖T‖_F = ‖w‖_F hold, the factor Π√P_l does not (the P filter norms differ)."""
+    result = _run(seed=seed, weight_sharing=False, **QUICK)
+    d = result.details
+    assert result.outcome == "fail" and result.reason.startswith("the factor ρ_dense/ρ_kernel"), result.reason
+    assert "exceeds" not in result.reason and "does not reproduce" not in result.reason
+    assert d["conv_factor"] < 0.9 * 64 and d["conv_factor_deviation"] > 1e9 * d["conv_factor_tolerance"]
+    assert d["conv_gap"] < d["conv_kernel_bound"]
+    assert d["layer0_filter_norm_min"] < d["layer0_filter_norm_max"]
 
 
 def test_norm_bounds_rejects_steps_not_a_multiple_of_ten():

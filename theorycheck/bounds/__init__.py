@@ -63,6 +63,9 @@ from ._norm_bounds import circular_conv_operator as circular_conv_operator
 from ._norm_bounds import conv_operator_frobenius_norm as conv_operator_frobenius_norm
 from ._norm_bounds import galanti23_stationarity_distance as galanti23_stationarity_distance
 from ._norm_bounds import galanti23_stationarity_from_step as galanti23_stationarity_from_step
+from ._norm_bounds import galanti23_sparse_rademacher_bound as galanti23_sparse_rademacher_bound
+from ._norm_bounds import locally_connected_operator as locally_connected_operator
+from ._norm_bounds import neuron_filter_norms as neuron_filter_norms
 from ._norm_bounds import golowich18_rademacher_bound as golowich18_rademacher_bound
 from ._norm_bounds import hoeffding_deviation as hoeffding_deviation
 from ._norm_bounds import square_loss_gap_bound as square_loss_gap_bound
@@ -98,6 +101,9 @@ __all__ = [
     "galanti23_sgd_noise_floor",
     "galanti23_stationarity_distance",
     "galanti23_stationarity_from_step",
+    "galanti23_sparse_rademacher_bound",
+    "locally_connected_operator",
+    "neuron_filter_norms",
     "galanti23_unrolled_weights",
     "gaussian_product_moments",
     "gd_quadratic_contraction",

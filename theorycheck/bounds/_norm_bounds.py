@@ -49,6 +49,55 @@ def golowich18_rademacher_bound(rho, input_norm, depth, n):
     return np.asarray(rho, float) * np.asarray(input_norm, float) * (math.sqrt(2.0 * depth * LOG2) + 1.0) / math.sqrt(n)
 
 
+def galanti23_sparse_rademacher_bound(rho, patch_norm, depth, degrees, n):
+    """The kernel-norm bound ``ρ·√(Π_l k_l)·B·(1 + √(2(L log 2 + Σ_l log k_l)))/√N`` of a sparse net.
+
+    **Statement** (derived here, in the form of Galanti, Xu, Galanti, Poggio, "Norm-based
+    generalization bounds for sparse neural networks", arXiv:2301.12033, NeurIPS 2023; only their
+    abstract was reachable from here, so the constants are this derivation's, not quoted). Let a
+    bias-free ReLU net have L weight layers; layer 1 reads an input *patch* ``u_q(x)`` at each
+    position q, and every neuron of a later layer l reads ``k_l`` children (its receptive field:
+    ``k_l`` positions of the layer below, a c-vector each; a dense readout over P positions has
+    ``k_L = P``). Let ``ρ = Π_l max_j ‖W_{l,j}‖_F``, the product over layers of the largest filter
+    norm of a neuron (group) j of the layer: for a weight-shared conv layer the kernel norm
+    ``‖w_l‖_F``, for a locally connected one the largest of its P filters. Then the empirical
+    Rademacher complexity of the nets with this ρ on ``x_1..x_N`` is at most
+
+        ρ·√(Π_{l≥2} k_l)·B·(1 + √(2(L log 2 + Σ_{l≥2} log k_l)))/√N,
+        B = max_q √(mean_i ‖u_q(x_i)‖²)  (or any bound on every ‖u_q(x_i)‖).
+
+    Proof sketch (Golowich–Rakhlin–Shamir's peeling, COLT 2018, with a union over children):
+    ``E sup Σ_i ε_i f(x_i) ≤ (1/λ) log E sup exp(λ Σ_i ε_i f(x_i))``; at a neuron of degree k,
+    ``‖Σ_i ε_i U(h_i)‖ ≤ √k max_children ‖Σ_i ε_i h_child(x_i)‖`` (Cauchy–Schwarz over the k
+    stacked children) and ``E max ≤ Σ`` puts a factor k inside the log; GRS's Lemma 1 removes each
+    ReLU layer at a factor 2 and the filter norm ``‖W_{l,j}‖_F ≤ max_j``; the last step
+    ``E exp(t‖Σ_i ε_i u_i‖) ≤ exp(t√(Σ‖u_i‖²) + t²Σ‖u_i‖²/2)`` and the best λ give the constant.
+    With no sparse layer (``degrees = ()``) this is :func:`golowich18_rademacher_bound` exactly;
+    the dense bound of the same conv net has ``ρ_dense = Π_l ‖T(w_l)‖_F = Π_l √P_l ‖w_l‖_F`` and the
+    whole input ``B_x`` instead: the factor ``Π_l √P_l`` becomes ``√(Π_{l≥2} k_l)``.
+
+    Args:
+      rho: ``Π_l max_j ‖W_{l,j}‖_F`` (scalar or array).
+      patch_norm: B, the root-mean-square (or maximal) norm of the first layer's input patches.
+      depth: L, the number of weight layers.
+      degrees: ``(k_2, …, k_L)``, the children of a neuron of each layer above the first (positive
+        integers; ``()`` for a dense net).
+      n: N, the number of samples.
+    """
+    degrees = tuple(int(k) for k in degrees)
+    if any(k < 1 for k in degrees):
+        raise ValueError(f"degrees must be positive integers (children per neuron), got {degrees}")
+    if not degrees:
+        return golowich18_rademacher_bound(rho, patch_norm, depth, n)
+    depth, n = int(depth), int(n)
+    if depth < 1 or n < 1:
+        raise ValueError(f"depth and n must be >= 1, got depth={depth}, n={n}")
+    log_degrees = float(sum(math.log(k) for k in degrees))
+    width = math.sqrt(float(np.prod(np.array(degrees, float))))
+    return (np.asarray(rho, float) * width * np.asarray(patch_norm, float)
+            * (math.sqrt(2.0 * (depth * LOG2 + log_degrees)) + 1.0) / math.sqrt(n))
+
+
 class SquareLossBound(NamedTuple):
     """The parts of :func:`square_loss_gap_bound`.
 
@@ -67,7 +116,7 @@ class SquareLossBound(NamedTuple):
     rho_grid: float
 
 
-def square_loss_gap_bound(rho, *, input_radius, input_rms, depth, n, classes, delta=0.05):
+def square_loss_gap_bound(rho, *, input_radius, input_rms, depth, n, classes, delta=0.05, degrees=()):
     """A high-probability bound on ``E ℓ − Ê_S ℓ`` for the square loss of a bias-free ReLU net.
 
     **Statement** (derived here from :func:`golowich18_rademacher_bound`). Let f: R^d → R^C be a
@@ -95,6 +144,12 @@ def square_loss_gap_bound(rho, *, input_radius, input_rms, depth, n, classes, de
 
     The bound is far from tight (it is quadratic in ρB_x); the theorems' point is the scaling in ρ.
 
+    **Sparse nets** (``degrees`` non-empty): ρ is the kernel-norm product of
+    :func:`galanti23_sparse_rademacher_bound`, ``input_radius`` and ``input_rms`` the largest and
+    the root-mean-square (largest over positions) input *patch* norm, ``a = r·√(Π k_l)·B_patch``
+    (the same peeling, deterministic: ``‖f(x)‖ ≤ ρ√(Π k_l) max_q ‖u_q(x)‖``) and ``R̂(r)`` is that
+    bound. ``degrees = ()`` is the dense bound above, unchanged.
+
     Returns:
       A :class:`SquareLossBound` ``(bound, rademacher, confidence, loss_range, rho_grid)``.
     """
@@ -106,9 +161,12 @@ def square_loss_gap_bound(rho, *, input_radius, input_rms, depth, n, classes, de
     j = math.ceil(math.log2(rho))
     r = 2.0**j
     delta_j = float(delta) / (3.0 * (abs(j) + 1) ** 2)
-    a = r * float(input_radius)
+    degrees = tuple(int(k) for k in degrees)
+    width = math.sqrt(float(np.prod(np.array(degrees, float)))) if degrees else 1.0
+    a = r * width * float(input_radius)
     loss_range = (a + 1.0) ** 2
-    rademacher = 2.0 * int(classes) * 2.0 * (a + 1.0) * float(golowich18_rademacher_bound(r, input_rms, depth, n))
+    complexity = float(galanti23_sparse_rademacher_bound(r, input_rms, depth, degrees, n))
+    rademacher = 2.0 * int(classes) * 2.0 * (a + 1.0) * complexity
     confidence = 3.0 * loss_range * math.sqrt(math.log(2.0 / delta_j) / (2.0 * int(n)))
     return SquareLossBound(rademacher + confidence, rademacher, confidence, loss_range, r)
 
@@ -120,13 +178,18 @@ def hoeffding_deviation(loss_range, n, delta=0.05):
     return float(loss_range) * math.sqrt(math.log(1.0 / float(delta)) / (2.0 * int(n)))
 
 
-def _conv_operator(kernel, image_shape, wrap):
+def _conv_operator(kernel, image_shape, wrap, local=False):
     kernel = np.asarray(kernel, float)
-    if kernel.ndim != 4:
-        raise ValueError(f"kernel must be (kh, kw, c_in, c_out), got shape {kernel.shape}")
-    kh, kw, c_in, c_out = kernel.shape
     height, width = (int(s) for s in image_shape)
     positions = height * width
+    if local:
+        if kernel.ndim != 6 or kernel.shape[:2] != (height, width):
+            raise ValueError(f"kernels must be (H, W, kh, kw, c_in, c_out) with (H, W) = {(height, width)}, "
+                             f"got shape {kernel.shape}")
+        kernel = kernel.reshape(positions, *kernel.shape[2:])
+    elif kernel.ndim != 4:
+        raise ValueError(f"kernel must be (kh, kw, c_in, c_out), got shape {kernel.shape}")
+    kh, kw, c_in, c_out = kernel.shape[-4:]
     operator = np.zeros((positions, c_out, positions, c_in))
     i, j = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
     out_index = (i * width + j).ravel()
@@ -139,7 +202,11 @@ def _conv_operator(kernel, image_shape, wrap):
             else:
                 valid = (si >= 0) & (si < height) & (sj >= 0) & (sj < width)
             in_index = (si * width + sj)[valid]
-            np.add.at(operator, (out_index[valid], slice(None), in_index, slice(None)), kernel[a, b].T)
+            if local:  # the tap of each output position's own kernel: (P, c_out, c_in)
+                taps = np.swapaxes(kernel[:, a, b], 1, 2)[out_index[valid]]
+            else:
+                taps = kernel[a, b].T
+            np.add.at(operator, (out_index[valid], slice(None), in_index, slice(None)), taps)
     return operator.reshape(positions * c_out, positions * c_in)
 
 
@@ -168,6 +235,47 @@ def zero_padded_conv_operator(kernel, image_shape):
     holds for circular padding only. Same layout as :func:`circular_conv_operator`.
     """
     return _conv_operator(kernel, image_shape, wrap=False)
+
+
+def locally_connected_operator(kernels, image_shape, padding="circular"):
+    """The dense matrix of a stride-1 locally connected layer: a conv layer without weight sharing.
+
+    Output position p = i·W + j applies its own kernel ``kernels[i, j]`` (``(kh, kw, c_in, c_out)``)
+    to the same receptive field a conv layer reads there (wrapped around for ``padding="circular"``,
+    taps outside the image dropped for ``"zero"``). Same layout as :func:`circular_conv_operator`;
+    with every ``kernels[i, j]`` equal it is that operator. Each kernel entry appears once (circular),
+    so ``‖T‖_F = ‖kernels‖_F = √(Σ_p ‖w_p‖²) ≤ √P·max_p ‖w_p‖``, with equality iff all P filter norms
+    are equal (as weight sharing makes them).
+
+    Args:
+      kernels: ``(H, W, kh, kw, c_in, c_out)``.
+      image_shape: ``(H, W)``.
+      padding: ``"circular"`` or ``"zero"``.
+
+    Returns:
+      ``(H·W·c_out, H·W·c_in)``.
+    """
+    if padding not in ("circular", "zero"):
+        raise ValueError(f"padding={padding!r} is unknown; use 'circular' or 'zero'")
+    return _conv_operator(kernels, image_shape, wrap=padding == "circular", local=True)
+
+
+def neuron_filter_norms(operator, positions):
+    """``‖T_p‖_F`` for each output position p: the norm of the weights the c_out neurons at p apply.
+
+    ``T_p`` is the block of rows ``p·c_out … (p+1)·c_out`` of a layer's dense operator (layout of
+    :func:`circular_conv_operator`): for a circular conv layer every ``‖T_p‖_F = ‖w‖_F``, for a
+    zero-padded one the boundary positions' filters are truncated, for a locally connected one
+    ``‖T_p‖_F = ‖w_p‖_F``. Read from the operator, independently of the parameters.
+
+    Returns:
+      ``(positions,)``.
+    """
+    operator = np.asarray(operator, float)
+    positions = int(positions)
+    if operator.ndim != 2 or operator.shape[0] % positions:
+        raise ValueError(f"operator must be 2-D with a multiple of positions={positions} rows, got {operator.shape}")
+    return np.linalg.norm(operator.reshape(positions, -1), axis=1)
 
 
 def conv_operator_frobenius_norm(kernel, positions):

@@ -36,6 +36,7 @@ from ._imbalanced import digits_one_vs_rest as digits_one_vs_rest
 from ._spline_net import shallow_relu_1d as shallow_relu_1d
 from ._conv import conv2d as conv2d
 from ._conv import conv_net as conv_net
+from ._conv import local_conv2d as local_conv2d
 
 __all__ = [
     "Model",
@@ -50,6 +51,7 @@ __all__ = [
     "conv2d",
     "conv_generator",
     "conv_net",
+    "local_conv2d",
     "deep_decoder",
     "deep_linear",
     "deep_linear_conv",
