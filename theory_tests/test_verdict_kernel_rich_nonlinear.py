@@ -1,0 +1,178 @@
+"""kernel_rich_nonlinear's verdict on doctored sweeps: the network's test predictions are the
+oracle's linearised predictor f̄ moved by a chosen relative distance D(α) along a fixed direction,
+so every criterion can be put just inside and just outside its band."""
+
+import numpy as np
+import pytest
+
+from theorycheck import bounds, dynamics, get_check, make_config
+from theorycheck.checks import kernel_rich_nonlinear as krn
+
+N, D_IN, WIDTH, N_TEST, STEPS = 8, 3, 8, 12, 3000
+P = WIDTH * (D_IN + 1)
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(3)
+    jac = rng.standard_normal((N, P)) / np.sqrt(P)
+    jac_test = rng.standard_normal((N_TEST, P)) / np.sqrt(P)
+    x, y = rng.standard_normal((N, D_IN)), rng.standard_normal(N)
+    lr = 1.0 / np.linalg.eigvalsh(jac @ jac.T / N)[-1]
+    theta0 = 0.3 * rng.standard_normal(P)
+    direction = rng.standard_normal(N_TEST)
+    v_t = bounds.linearized_gd_displacement(jac, y, lr, STEPS)
+    eps1 = krn.preactivation_scale(v_t, x, WIDTH)
+    return {"jac": jac, "jac_test": jac_test, "x": x, "y": y, "lr": lr, "theta0": theta0,
+            "e": direction / np.linalg.norm(direction), "eps1": eps1}
+
+
+def _verdict(problem, distance, weight=None, *, alpha_min=None, alpha_max=None, steps=STEPS, status=None,
+             num=6, regime="auto", jitter=None):
+    """The verdict on a sweep whose D(α) is ``distance(α)`` and ρ(α) is ``weight(α)``.
+
+    The default grid (α/ε₁ = 0.03, 0.33, 3.7, 41, 452, 5000) puts the top three points (two
+    decades) at ε ≤ 0.025 and the next at ε = 0.27, just outside the lazy rule.
+    """
+    eps1 = problem["eps1"]
+    alpha_min = 0.03 * eps1 if alpha_min is None else alpha_min
+    alpha_max = 5e3 * eps1 if alpha_max is None else alpha_max
+    alphas = krn.alpha_grid(alpha_min, alpha_max, num)
+    jac, jac_test = problem["jac"], problem["jac_test"]
+    f_bar = jac_test @ bounds.linearized_gd_displacement(jac, problem["y"], problem["lr"], steps)
+    dist = np.array([distance(a) for a in alphas])
+    pred = f_bar[None, :] + dist[:, None] * np.linalg.norm(f_bar) * problem["e"][None, :]
+    if jitter is not None:
+        pred = pred + jitter
+    rho = np.array([(weight or (lambda a: 0.5 / a))(a) for a in alphas])
+    config = make_config(get_check("kernel_rich_nonlinear"), {
+        "alpha_min": float(alpha_min), "alpha_max": float(alpha_max), "num_alphas": num, "regime": regime,
+        "d": D_IN, "n": N, "n_test": N_TEST, "width": WIDTH, "steps": steps})
+    st = np.zeros(num, np.int32) if status is None else np.asarray(status, np.int32)
+    arrays = {"alphas": alphas, "x": problem["x"], "y": problem["y"], "y_test": np.zeros(N_TEST),
+              "jac_train": jac, "jac_test": jac_test, "params0": problem["theta0"], "lr": problem["lr"],
+              "pred_test": pred, "lin_pred_test": np.repeat(f_bar[None, :], num, axis=0),
+              "weight_change": rho, "lin_weight_change": rho, "status": st, "lin_status": np.zeros(num, np.int32)}
+    data = {"alpha_min": float(alpha_min), "alpha_max": float(alpha_max), "lr_scale": 1.0}
+    return krn.verdict(config, data, arrays)
+
+
+def _scaled(value_at_max, exponent, problem):
+    alpha_max = 5e3 * problem["eps1"]
+    return lambda a: value_at_max * (a / alpha_max) ** exponent
+
+
+def _rich_bottom(distance, problem):
+    """``distance`` on the lazy points, 0.5 (a rich end, not following 1/α) below them."""
+    return lambda a: distance(a) if problem["eps1"] / a <= krn.EPS_LAZY else 0.5
+
+
+def test_lazy_sweep_passes(problem):
+    result = _verdict(problem, _scaled(0.001, -1.0, problem))
+    assert result.outcome == "pass", result.reason
+    assert result.details["lazy_points"] == 3 and "d_K" in result.reason
+    assert result.details["distance_slope"] == pytest.approx(-1.0, abs=1e-9)
+    assert result.details["weight_slope"] == pytest.approx(-1.0, abs=1e-9)
+    assert result.details["settle"] < 1e-6
+
+
+@pytest.mark.parametrize("value, outcome", [(0.049, "pass"), (0.051, "fail")])
+def test_closeness_tolerance_is_5_percent(problem, value, outcome):
+    result = _verdict(problem, _scaled(value, -1.0, problem))
+    assert result.outcome == outcome, result.reason
+    assert result.error == pytest.approx(value, rel=1e-6) and result.tolerance == 0.05
+    assert result.reason.startswith("d_K")
+
+
+@pytest.mark.parametrize("exponent, outcome", [(-0.76, "pass"), (-0.74, "fail"), (-1.24, "pass"), (-1.26, "fail")])
+def test_distance_slope_band(problem, exponent, outcome):
+    result = _verdict(problem, _scaled(0.001, exponent, problem))
+    assert result.outcome == outcome, result.reason
+    assert result.details["distance_slope"] == pytest.approx(exponent, abs=1e-9)
+    if outcome == "fail":
+        assert "distance slope" in result.reason and "weight-change" not in result.reason
+
+
+@pytest.mark.parametrize("exponent, outcome", [(-0.76, "pass"), (-0.74, "fail"), (-1.24, "pass"), (-1.26, "fail")])
+def test_weight_slope_band(problem, exponent, outcome):
+    result = _verdict(problem, _scaled(0.001, -1.0, problem), weight=_scaled(1e-4, exponent, problem))
+    assert result.outcome == outcome, result.reason
+    if outcome == "fail":
+        assert "weight-change slope" in result.reason and "distance slope" not in result.reason
+
+
+def test_slopes_fitted_over_lazy_points_only(problem):
+    """A non-lazy bottom of the sweep (D flat there) does not enter the fit under regime=auto."""
+    dist = _scaled(0.001, -1.0, problem)
+    knee = 0.2 * problem["eps1"] * 0.999  # below it ε > 0.2
+    result = _verdict(problem, lambda a: dist(a) if a >= knee else 0.5)
+    assert result.outcome == "pass", result.reason
+    forced = _verdict(problem, lambda a: dist(a) if a >= knee else 0.5, regime="lazy")
+    assert forced.outcome == "fail" and "distance slope" in forced.reason
+
+
+def test_diverged_run_is_inconclusive(problem):
+    result = _verdict(problem, _scaled(0.001, -1.0, problem), status=[dynamics.STATUS_DIVERGED] + [0] * 5)
+    assert result.outcome == "inconclusive" and "lower lr_scale to <= 0.5" in result.reason
+
+
+def test_unsettled_linear_model_names_steps(problem):
+    result = _verdict(problem, _scaled(0.001, -1.0, problem), steps=10)
+    assert result.outcome == "inconclusive", result.reason
+    assert "kernel interpolant" in result.reason and "raise steps to >= " in result.reason
+    need = int(result.reason.split("raise steps to >= ")[1].split()[0].rstrip(";"))
+    assert 10 < need <= 20000
+    settled = _verdict(problem, _scaled(0.001, -1.0, problem), steps=need)
+    assert settled.details["settle"] <= 0.005
+
+
+def test_too_few_lazy_points_names_alpha_max(problem):
+    eps1 = problem["eps1"]
+    result = _verdict(problem, _scaled(0.001, -1.0, problem), alpha_min=0.03 * eps1, alpha_max=50 * eps1)
+    assert result.outcome == "inconclusive" and "raise alpha_max to >= " in result.reason
+    needed = float(result.reason.split("raise alpha_max to >= ")[1].split()[0].rstrip(";"))
+    grid = krn.alpha_grid(0.03 * eps1, needed, 6)
+    assert krn._enough(grid, krn.lazy_mask(grid, eps1, "auto"))
+
+
+def test_roundoff_floor_is_inconclusive(problem):
+    floor_at_max = bounds.lazy_roundoff_floor(5e3 * problem["eps1"], problem["jac_test"], problem["theta0"],
+                                              problem["jac_test"] @ bounds.linearized_gd_displacement(
+                                                  problem["jac"], problem["y"], problem["lr"], STEPS), STEPS)
+    for factor, outcome in ((11.0, "pass"), (9.0, "inconclusive")):
+        result = _verdict(problem, _rich_bottom(_scaled(factor * floor_at_max, -1.0, problem), problem))
+        assert result.outcome == outcome, result.reason
+        if outcome == "inconclusive":
+            assert "round-off" in result.reason and "lower alpha_max to <= " in result.reason
+
+
+def test_inseparable_rich_end_is_inconclusive(problem):
+    for at_min, outcome in ((0.11, "pass"), (0.09, "inconclusive")):
+        alpha_min, alpha_max = 0.03 * problem["eps1"], 5e3 * problem["eps1"]
+        value_at_max = at_min * alpha_min / alpha_max
+        result = _verdict(problem, _scaled(value_at_max, -1.0, problem))
+        assert result.outcome == outcome, result.reason
+        if outcome == "inconclusive":
+            assert "rich end" in result.reason and "lower alpha_min to <= " in result.reason
+
+
+def test_control_fails_on_closeness(problem):
+    """regime=lazy at α_max where the network is not lazy: d_K stays large and the check fails on it."""
+    eps1 = problem["eps1"]
+    result = _verdict(problem, lambda a: 0.8 * (a / (0.01 * eps1)) ** -0.3, alpha_min=0.01 * eps1,
+                      alpha_max=eps1, regime="lazy")
+    assert result.outcome == "fail" and result.reason.startswith("d_K") and result.error > 0.05
+
+
+def test_nonfinite_predictions_are_inconclusive(problem):
+    jitter = np.zeros((6, N_TEST))
+    jitter[2, 0] = np.nan
+    result = _verdict(problem, _scaled(0.001, -1.0, problem), jitter=jitter)
+    assert result.outcome == "inconclusive" and "lower lr_scale" in result.reason
+
+
+def test_alpha_range_must_span_two_decades():
+    with pytest.raises(ValueError, match="alpha_max"):
+        make_config(get_check("kernel_rich_nonlinear"), {"alpha_min": 1.0, "alpha_max": 50.0})
+    with pytest.raises(ValueError, match="'n'"):
+        make_config(get_check("kernel_rich_nonlinear"), {"n": 100, "width": 8, "d": 2})
