@@ -114,6 +114,7 @@ def test_slopes_fitted_over_lazy_points_only(problem):
 def test_diverged_run_is_inconclusive(problem):
     result = _verdict(problem, _scaled(0.001, -1.0, problem), status=[dynamics.STATUS_DIVERGED] + [0] * 5)
     assert result.outcome == "inconclusive" and "lower lr_scale to <= 0.5" in result.reason
+    assert "raise alpha_min to >= " in result.reason
 
 
 def test_unsettled_linear_model_names_steps(problem):
@@ -176,3 +177,16 @@ def test_alpha_range_must_span_two_decades():
         make_config(get_check("kernel_rich_nonlinear"), {"alpha_min": 1.0, "alpha_max": 50.0})
     with pytest.raises(ValueError, match="'n'"):
         make_config(get_check("kernel_rich_nonlinear"), {"n": 100, "width": 8, "d": 2})
+
+
+def test_settle_threshold_is_a_tenth_of_the_tolerance(problem):
+    """A linearised model 0.005–0.05 from f_K (inside the tolerance, outside a tenth of it) cannot decide."""
+    jac, jt, y, lr = problem["jac"], problem["jac_test"], problem["y"], problem["lr"]
+    f_k = jt @ bounds.linearized_gd_displacement(jac, y)
+    gaps = {t: np.linalg.norm(jt @ bounds.linearized_gd_displacement(jac, y, lr, t) - f_k) / np.linalg.norm(f_k)
+            for t in range(10, 3000)}
+    unsettled = min(t for t, g in gaps.items() if 0.006 < g < 0.04)
+    settled = min(t for t, g in gaps.items() if g < 0.004)
+    result = _verdict(problem, _scaled(0.001, -1.0, problem), steps=unsettled)
+    assert result.outcome == "inconclusive" and "kernel interpolant" in result.reason, result.reason
+    assert _verdict(problem, _scaled(0.001, -1.0, problem), steps=settled).outcome == "pass"

@@ -256,8 +256,11 @@ def verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
     if not finite or np.any(status != dynamics.STATUS_COMPLETED):
         bad = alphas[(np.asarray(arrays["status"]) != dynamics.STATUS_COMPLETED)
                      | (np.asarray(arrays["lin_status"]) != dynamics.STATUS_COMPLETED)]
-        undecided.append(f"GD diverged or stopped at α = {', '.join(f'{a:.3g}' for a in bad) or '?'}: lower "
-                         f"lr_scale to <= {min(0.5, 0.5 * float(data['lr_scale'])):.3g}")
+        above = alphas[alphas > bad.max()] if bad.size else alphas[:0]
+        undecided.append(f"GD diverged or stopped at α = {', '.join(f'{a:.3g}' for a in bad) or '?'} (on the rich "
+                         "side the loss's curvature grows like |y|·‖∇²f‖/α): lower lr_scale to <= "
+                         f"{min(0.5, 0.5 * float(data['lr_scale'])):.3g} (with twice the steps)"
+                         + (f", or raise alpha_min to >= {above[0]:.3g}" if above.size and above[0] <= 1e4 else ""))
     if not settle <= SETTLE_FRACTION * CLOSE_TOLERANCE:
         need = bounds.linearized_gd_steps_to_interpolant(
             jac, jac_test, y, lr, SETTLE_FRACTION * CLOSE_TOLERANCE * np.linalg.norm(f_kernel))
