@@ -10,7 +10,7 @@ from jax.flatten_util import ravel_pytree
 from theorycheck import bounds, get_check, make_config, models
 from theorycheck.checks import kernel_rich_nonlinear as krn
 
-QUICK = {"width": 32, "d": 5, "n": 10, "n_test": 50, "steps": 200}
+QUICK = {"width": 32, "d": 5, "n": 10, "n_test": 50, "steps": 400}
 CONTROL = {"regime": "lazy", "alpha_min": 0.003, "alpha_max": 0.3}
 
 

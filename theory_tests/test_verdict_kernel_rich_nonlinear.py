@@ -127,15 +127,6 @@ def test_unsettled_linear_model_names_steps(problem):
     assert settled.details["settle"] <= 0.005
 
 
-def test_too_few_lazy_points_names_alpha_max(problem):
-    eps1 = problem["eps1"]
-    result = _verdict(problem, _scaled(0.001, -1.0, problem), alpha_min=0.03 * eps1, alpha_max=50 * eps1)
-    assert result.outcome == "inconclusive" and "raise alpha_max to >= " in result.reason
-    needed = float(result.reason.split("raise alpha_max to >= ")[1].split()[0].rstrip(";"))
-    grid = krn.alpha_grid(0.03 * eps1, needed, 6)
-    assert krn._enough(grid, krn.lazy_mask(grid, eps1, "auto"))
-
-
 def test_roundoff_floor_is_inconclusive(problem):
     floor_at_max = bounds.lazy_roundoff_floor(5e3 * problem["eps1"], problem["jac_test"], problem["theta0"],
                                               problem["jac_test"] @ bounds.linearized_gd_displacement(
@@ -190,3 +181,39 @@ def test_settle_threshold_is_a_tenth_of_the_tolerance(problem):
     result = _verdict(problem, _scaled(0.001, -1.0, problem), steps=unsettled)
     assert result.outcome == "inconclusive" and "kernel interpolant" in result.reason, result.reason
     assert _verdict(problem, _scaled(0.001, -1.0, problem), steps=settled).outcome == "pass"
+
+
+def _rescaled(problem, factor):
+    """The same problem with inputs ×factor: ε₁ (the pre-activation change) ×factor, the rest unchanged."""
+    return {**problem, "x": factor * problem["x"], "eps1": factor * problem["eps1"]}
+
+
+@pytest.mark.parametrize("x_factor, num, alpha_min, alpha_max, remedy", [
+    (1.0, 6, None, None, "raise alpha_max to >= "),
+    (100.0, 4, 1e-3, 1e6, "raise num_alphas to >= "),
+    (1e3, 8, 1e-3, 1e6, "raise alpha_min to >= "),
+])
+def test_lazy_remedy_names_a_key_that_works(problem, x_factor, num, alpha_min, alpha_max, remedy):
+    scaled = _rescaled(problem, x_factor)
+    eps1 = scaled["eps1"]
+    if alpha_min is None:
+        alpha_min, alpha_max = 0.03 * eps1, 50 * eps1
+    result = _verdict(scaled, lambda a: 0.5 if eps1 / a > krn.EPS_LAZY else 1e-3 * alpha_max / a,
+                      alpha_min=alpha_min, alpha_max=alpha_max, num=num)
+    assert result.outcome == "inconclusive" and remedy in result.reason, result.reason
+    value = float(result.reason.split(remedy)[1].split()[0].rstrip(";"))
+    lo, hi, k = alpha_min, alpha_max, num
+    if "alpha_max" in remedy:
+        hi = value
+    elif "num_alphas" in remedy:
+        k = int(value)
+    else:
+        lo = value
+    grid = krn.alpha_grid(lo, hi, k)
+    assert krn._enough(grid, krn.lazy_mask(grid, eps1, "auto")) and lo >= 1e-3 and hi <= 1e6
+
+
+def test_lazy_remedy_when_no_sweep_can_work(problem):
+    scaled = _rescaled(problem, 1e5)  # ε₁ ≈ 1.6e5: lazy only above ~8e5
+    result = _verdict(scaled, lambda a: 0.5, alpha_min=1e-3, alpha_max=1e6, num=8)
+    assert result.outcome == "inconclusive" and "raise width" in result.reason, result.reason

@@ -216,13 +216,23 @@ def _enough(alphas, mask) -> bool:
     return lazy.size >= MIN_LAZY_POINTS and lazy.max() / lazy.min() >= MIN_LAZY_SPAN * (1 - 1e-9)
 
 
-def alpha_max_needed(alpha_min: float, num: int, eps1: float) -> float:
-    """The smallest α_max (on a fine log grid up to 1e6) whose sweep has enough lazy points."""
-    for candidate in np.geomspace(max(100 * alpha_min, 0.1), ALPHA_HIGH, 241):
-        grid = alpha_grid(alpha_min, candidate, num)
-        if _enough(grid, lazy_mask(grid, eps1, "auto")):
-            return float(candidate)
-    return float("inf")
+def lazy_remedy(alpha_min: float, alpha_max: float, num: int, eps1: float) -> str:
+    """A change of one sweep key that gives enough lazy points: α_max first, then num_alphas, then
+    α_min (each searched inside its advertised range); "" if none does."""
+    def works(lo, hi, k):
+        grid = alpha_grid(lo, hi, k)
+        return hi >= 100 * lo * (1 - 1e-9) and _enough(grid, lazy_mask(grid, eps1, "auto"))
+
+    for candidate in np.geomspace(max(alpha_max, 0.1), ALPHA_HIGH, 241):
+        if works(alpha_min, candidate, num):
+            return f"raise alpha_max to >= {candidate:.3g}"
+    for k in range(num + 1, 9):
+        if works(alpha_min, alpha_max, k):
+            return f"raise num_alphas to >= {k}"
+    for candidate in np.geomspace(alpha_min, alpha_max / 100, 121):
+        if works(candidate, alpha_max, num):
+            return f"raise alpha_min to >= {candidate:.3g}"
+    return ""
 
 
 def slope(alphas, values) -> float:
@@ -269,12 +279,12 @@ def verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
                          + (f"raise steps to >= {int(need)}" if np.isfinite(need) and need <= 20000
                             else f"raise lr_scale towards 1 (the oracle's bound needs {need:.3g} steps)"))
     if not _enough(alphas, mask):
-        needed = alpha_max_needed(alphas[0], config.num_alphas, eps1)
+        remedy = lazy_remedy(float(alphas[0]), float(alphas[-1]), config.num_alphas, eps1)
         undecided.append(
             f"only {int(mask.sum())} sweep point(s) are lazy (ε(α) = {eps1:.3g}/α <= {EPS_LAZY}); the slopes need "
             f">= {MIN_LAZY_POINTS} spanning >= {MIN_LAZY_SPAN:g}×: "
-            + (f"raise alpha_max to >= {needed:.3g}" if np.isfinite(needed)
-               else f"raise width or num_alphas (even alpha_max = {ALPHA_HIGH:g} is not enough)"))
+            + (remedy or f"no sweep inside α <= {ALPHA_HIGH:g} has them; raise width (ε₁ falls like 1/√width "
+                             "in the NTK parameterisation)"))
     elif finite:
         low_margin = mask & ~(distance >= ROUNDOFF_MARGIN * floor)
         if np.any(low_margin):
@@ -397,7 +407,7 @@ CHECK = register(
         plot=plot,
         negative_controls=({"regime": "lazy", "alpha_min": 0.003, "alpha_max": 0.3},),
         needs_x64=True,
-        quick={"width": 32, "d": 5, "n": 10, "n_test": 50, "steps": 200},
+        quick={"width": 32, "d": 5, "n": 10, "n_test": 50, "steps": 400},
         data_keys=("alpha_min", "alpha_max", "lr_scale"),
         simulate=simulate,
         verdict=verdict,
