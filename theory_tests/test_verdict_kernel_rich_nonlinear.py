@@ -28,7 +28,7 @@ def problem():
 
 
 def _verdict(problem, distance, weight=None, *, alpha_min=None, alpha_max=None, steps=STEPS, status=None,
-             num=6, regime="auto", jitter=None):
+             num=6, regime="auto", jitter=None, jac_in_arrays=None):
     """The verdict on a sweep whose D(α) is ``distance(α)`` and ρ(α) is ``weight(α)``.
 
     The default grid (α/ε₁ = 0.03, 0.33, 3.7, 41, 452, 5000) puts the top three points (two
@@ -50,7 +50,7 @@ def _verdict(problem, distance, weight=None, *, alpha_min=None, alpha_max=None, 
         "d": D_IN, "n": N, "n_test": N_TEST, "width": WIDTH, "steps": steps})
     st = np.zeros(num, np.int32) if status is None else np.asarray(status, np.int32)
     arrays = {"alphas": alphas, "x": problem["x"], "y": problem["y"], "y_test": np.zeros(N_TEST),
-              "jac_train": jac, "jac_test": jac_test, "params0": problem["theta0"], "lr": problem["lr"],
+              "jac_train": jac if jac_in_arrays is None else jac_in_arrays, "jac_test": jac_test, "params0": problem["theta0"], "lr": problem["lr"],
               "pred_test": pred, "lin_pred_test": np.repeat(f_bar[None, :], num, axis=0),
               "weight_change": rho, "lin_weight_change": rho, "status": st, "lin_status": np.zeros(num, np.int32)}
     data = {"alpha_min": float(alpha_min), "alpha_max": float(alpha_max), "lr_scale": 1.0}
@@ -217,3 +217,12 @@ def test_lazy_remedy_when_no_sweep_can_work(problem):
     scaled = _rescaled(problem, 1e5)  # ε₁ ≈ 1.6e5: lazy only above ~8e5
     result = _verdict(scaled, lambda a: 0.5, alpha_min=1e-3, alpha_max=1e6, num=8)
     assert result.outcome == "inconclusive" and "raise width" in result.reason, result.reason
+
+
+def test_singular_ntk_gram_is_inconclusive(problem):
+    """Two identical training inputs: no kernel interpolant exists; inconclusive, never a traceback."""
+    jac = problem["jac"].copy()
+    jac[1] = jac[0]
+    result = _verdict(problem, _scaled(0.001, -1.0, problem), jac_in_arrays=jac)
+    assert result.outcome == "inconclusive" and "numerically singular" in result.reason
+    assert "lower n to <= " in result.reason

@@ -251,6 +251,14 @@ def verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
     status = np.concatenate([np.asarray(arrays["status"]).ravel(), np.asarray(arrays["lin_status"]).ravel()])
     finite = bool(np.all(np.isfinite(pred)) and np.all(np.isfinite(lin_pred)) and np.all(np.isfinite(rho)))
 
+    gram = np.linalg.eigvalsh(jac @ jac.T / jac.shape[0])
+    if not (np.all(np.isfinite(gram)) and gram[0] > 1e-12 * gram[-1]):
+        rank = int(np.sum(gram > 1e-12 * gram[-1])) if np.all(np.isfinite(gram)) else 0
+        return Result.inconclusive(
+            f"the empirical NTK Gram JJᵀ/n is numerically singular (λ_min/λ_max = {gram[0] / gram[-1]:.2g}, "
+            f"numerical rank {rank} of n = {jac.shape[0]}): no kernel interpolant to compare with; lower n to "
+            f"<= {max(rank // 2, 2)} or raise d", tolerance=CLOSE_TOLERANCE,
+            details={"gram_condition": float(gram[-1] / max(gram[0], 1e-300)), "regime": config.regime})
     v_t = bounds.linearized_gd_displacement(jac, y, lr, config.steps)
     f_kernel = jac_test @ bounds.linearized_gd_displacement(jac, y)
     f_bar = jac_test @ v_t
@@ -277,7 +285,10 @@ def verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
         undecided.append(f"the linearised model is still {settle:.2g} from the kernel interpolant f_K after "
                          f"{config.steps} steps (> {SETTLE_FRACTION * CLOSE_TOLERANCE:.3g}): "
                          + (f"raise steps to >= {int(need)}" if np.isfinite(need) and need <= 20000
-                            else f"raise lr_scale towards 1 (the oracle's bound needs {need:.3g} steps)"))
+                            else f"raise lr_scale to 1 (the oracle's bound needs {need:.3g} steps at this one)"
+                            if float(data["lr_scale"]) < 1 else
+                            f"the NTK Gram is ill-conditioned (λ_max/λ_min = {gram[-1] / gram[0]:.3g}; the oracle's "
+                            f"bound needs {need:.3g} > 20000 steps): lower n to <= {max(jac.shape[0] // 2, 2)} or raise d"))
     if not _enough(alphas, mask):
         remedy = lazy_remedy(float(alphas[0]), float(alphas[-1]), config.num_alphas, eps1)
         undecided.append(
@@ -310,7 +321,7 @@ def verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
     outcome, reason = decide(error, CLOSE_TOLERANCE, fail_reasons=fails, inconclusive_reasons=undecided,
                              what=f"d_K = ‖f − f_K‖/‖f_K‖ at α_max = {alphas[-1]:.3g}")
     kappa = float("nan")
-    by_eps = np.flatnonzero(lazy_mask(alphas, eps1, "auto"))
+    by_eps = np.flatnonzero(lazy_mask(alphas, eps1, "auto") & (distance >= ROUNDOFF_MARGIN * floor))
     if finite and by_eps.size >= 2:  # κ from the first lazy point (the largest ε: the best-resolved correction)
         first, last = by_eps[0], by_eps[-1]
         kappa = float(abs(np.log(alphas[first] * distance[first] / (alphas[last] * distance[last])))
@@ -337,7 +348,7 @@ def verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
             "roundoff_margin": float(np.min(distance[mask] / floor[mask])) if finite and mask.any() else float("nan"),
             "test_error_alpha_min": float(test_error[0]), "test_error_alpha_max": float(test_error[-1]),
             "test_error_kernel": kernel_test_error, "test_variance": float(np.var(y_test)),
-            "regime": config.regime,
+            "regime": config.regime, "gram_condition": float(gram[-1] / gram[0]),
         },
     )
 
@@ -348,6 +359,10 @@ def plot(config: KernelRichNonlinearConfig, result: Result, path) -> None:
     a = result.arrays
     fig, axes = figure(1, 2)
     left, right = axes[0]
+    if "distance" not in a:  # decided before any comparison (a singular NTK Gram)
+        left.text(0.02, 0.5, f"{result.outcome.upper()}: {result.reason}"[:300], wrap=True, fontsize=8)
+        fig.savefig(path, dpi=110)
+        return
     alphas, lazy = a["alphas"], np.asarray(a["lazy"], bool)
     for key, marker, label in (("distance", "o", "D: ‖f − f̄‖/‖f̄‖ (to the linearised net)"),
                                ("weight_change", "s", "ρ: ‖θ_T − θ₀‖/‖θ₀‖"),
