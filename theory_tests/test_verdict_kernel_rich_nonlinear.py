@@ -28,7 +28,7 @@ def problem():
 
 
 def _verdict(problem, distance, weight=None, *, alpha_min=None, alpha_max=None, steps=STEPS, status=None,
-             num=6, regime="auto", jitter=None, jac_in_arrays=None):
+             num=6, regime="auto", jitter=None, jac_in_arrays=None, lr_scale=1.0):
     """The verdict on a sweep whose D(α) is ``distance(α)`` and ρ(α) is ``weight(α)``.
 
     The default grid (α/ε₁ = 0.03, 0.33, 3.7, 41, 452, 5000) puts the top three points (two
@@ -53,7 +53,7 @@ def _verdict(problem, distance, weight=None, *, alpha_min=None, alpha_max=None, 
               "jac_train": jac if jac_in_arrays is None else jac_in_arrays, "jac_test": jac_test, "params0": problem["theta0"], "lr": problem["lr"],
               "pred_test": pred, "lin_pred_test": np.repeat(f_bar[None, :], num, axis=0),
               "weight_change": rho, "lin_weight_change": rho, "status": st, "lin_status": np.zeros(num, np.int32)}
-    data = {"alpha_min": float(alpha_min), "alpha_max": float(alpha_max), "lr_scale": 1.0}
+    data = {"alpha_min": float(alpha_min), "alpha_max": float(alpha_max), "lr_scale": lr_scale}
     return krn.verdict(config, data, arrays)
 
 
@@ -226,3 +226,11 @@ def test_singular_ntk_gram_is_inconclusive(problem):
     result = _verdict(problem, _scaled(0.001, -1.0, problem), jac_in_arrays=jac)
     assert result.outcome == "inconclusive" and "numerically singular" in result.reason
     assert "lower n to <= " in result.reason
+
+
+def test_slow_lr_names_lr_scale_and_steps(problem):
+    """A step size 1000× below the stability scale needs more than 20000 steps: the remedy raises lr_scale
+    to 1 with the steps that then suffice."""
+    result = _verdict({**problem, "lr": problem["lr"] * 1e-3}, _scaled(0.001, -1.0, problem), steps=100,
+                      lr_scale=1e-3)
+    assert result.outcome == "inconclusive" and "raise lr_scale to 1 and steps to >= " in result.reason, result.reason

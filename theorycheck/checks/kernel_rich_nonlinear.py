@@ -280,15 +280,21 @@ def verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
                          f"{min(0.5, 0.5 * float(data['lr_scale'])):.3g} (with twice the steps)"
                          + (f", or raise alpha_min to >= {above[0]:.3g}" if above.size and above[0] <= 1e4 else ""))
     if not settle <= SETTLE_FRACTION * CLOSE_TOLERANCE:
-        need = bounds.linearized_gd_steps_to_interpolant(
-            jac, jac_test, y, lr, SETTLE_FRACTION * CLOSE_TOLERANCE * np.linalg.norm(f_kernel))
+        target = SETTLE_FRACTION * CLOSE_TOLERANCE * np.linalg.norm(f_kernel)
+        need = bounds.linearized_gd_steps_to_interpolant(jac, jac_test, y, lr, target)
+        lr_one = lr / float(data["lr_scale"])  # η at lr_scale = 1
+        need_one = need if float(data["lr_scale"]) >= 1 else bounds.linearized_gd_steps_to_interpolant(
+            jac, jac_test, y, lr_one, target)
+        if need <= 20000:
+            remedy = f"raise steps to >= {int(need)}"
+        elif need_one <= 20000:
+            remedy = f"raise lr_scale to 1 and steps to >= {int(need_one)}"
+        else:
+            remedy = (f"the NTK Gram is ill-conditioned (λ_max/λ_min = {gram[-1] / gram[0]:.3g}; the oracle's bound "
+                      f"needs {min(need, need_one):.3g} > 20000 steps): lower n to <= {max(jac.shape[0] // 2, 2)} "
+                      "or raise d")
         undecided.append(f"the linearised model is still {settle:.2g} from the kernel interpolant f_K after "
-                         f"{config.steps} steps (> {SETTLE_FRACTION * CLOSE_TOLERANCE:.3g}): "
-                         + (f"raise steps to >= {int(need)}" if np.isfinite(need) and need <= 20000
-                            else f"raise lr_scale to 1 (the oracle's bound needs {need:.3g} steps at this one)"
-                            if float(data["lr_scale"]) < 1 else
-                            f"the NTK Gram is ill-conditioned (λ_max/λ_min = {gram[-1] / gram[0]:.3g}; the oracle's "
-                            f"bound needs {need:.3g} > 20000 steps): lower n to <= {max(jac.shape[0] // 2, 2)} or raise d"))
+                         f"{config.steps} steps (> {SETTLE_FRACTION * CLOSE_TOLERANCE:.3g}): {remedy}")
     if not _enough(alphas, mask):
         remedy = lazy_remedy(float(alphas[0]), float(alphas[-1]), config.num_alphas, eps1)
         undecided.append(
