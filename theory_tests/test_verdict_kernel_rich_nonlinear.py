@@ -8,7 +8,7 @@ import pytest
 from theorycheck import bounds, dynamics, get_check, make_config
 from theorycheck.checks import kernel_rich_nonlinear as krn
 
-N, D_IN, WIDTH, N_TEST, STEPS = 8, 3, 8, 12, 3000
+N, D_IN, WIDTH, N_TEST, STEPS = 8, 5, 8, 12, 3000
 P = WIDTH * (D_IN + 1)
 
 
@@ -167,7 +167,7 @@ def test_alpha_range_must_span_two_decades():
     with pytest.raises(ValueError, match="alpha_max"):
         make_config(get_check("kernel_rich_nonlinear"), {"alpha_min": 1.0, "alpha_max": 50.0})
     with pytest.raises(ValueError, match="'n'"):
-        make_config(get_check("kernel_rich_nonlinear"), {"n": 100, "width": 8, "d": 2})
+        make_config(get_check("kernel_rich_nonlinear"), {"n": 50, "width": 8, "d": 5})
 
 
 def test_settle_threshold_is_a_tenth_of_the_tolerance(problem):
@@ -188,13 +188,13 @@ def _rescaled(problem, factor):
     return {**problem, "x": factor * problem["x"], "eps1": factor * problem["eps1"]}
 
 
-@pytest.mark.parametrize("x_factor, num, alpha_min, alpha_max, remedy", [
-    (1.0, 6, None, None, "raise alpha_max to >= "),
-    (100.0, 4, 1e-3, 1e6, "raise num_alphas to >= "),
-    (1e3, 8, 1e-3, 1e6, "raise alpha_min to >= "),
+@pytest.mark.parametrize("target_eps1, num, alpha_min, alpha_max, remedy", [
+    (None, 6, None, None, "raise alpha_max to >= "),
+    (15.0, 4, 1e-3, 1e6, "raise num_alphas to >= "),
+    (1500.0, 8, 1e-3, 1e6, "raise alpha_min to >= "),
 ])
-def test_lazy_remedy_names_a_key_that_works(problem, x_factor, num, alpha_min, alpha_max, remedy):
-    scaled = _rescaled(problem, x_factor)
+def test_lazy_remedy_names_a_key_that_works(problem, target_eps1, num, alpha_min, alpha_max, remedy):
+    scaled = _rescaled(problem, 1.0 if target_eps1 is None else target_eps1 / problem["eps1"])
     eps1 = scaled["eps1"]
     if alpha_min is None:
         alpha_min, alpha_max = 0.03 * eps1, 50 * eps1
@@ -214,7 +214,7 @@ def test_lazy_remedy_names_a_key_that_works(problem, x_factor, num, alpha_min, a
 
 
 def test_lazy_remedy_when_no_sweep_can_work(problem):
-    scaled = _rescaled(problem, 1e5)  # ε₁ ≈ 1.6e5: lazy only above ~8e5
+    scaled = _rescaled(problem, 1.6e5 / problem["eps1"])  # ε₁ = 1.6e5: lazy only above 8e5
     result = _verdict(scaled, lambda a: 0.5, alpha_min=1e-3, alpha_max=1e6, num=8)
     assert result.outcome == "inconclusive" and "raise width" in result.reason, result.reason
 
