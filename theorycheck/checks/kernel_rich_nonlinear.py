@@ -70,35 +70,40 @@ needed, else ``inconclusive`` with the α_max that gives them.
   most α·u·(√T + 2)·‖A‖/‖f̄‖ relative, A(x) = Σ_p |∂_p f(θ₀, x)||θ₀,p|, u = 2⁻⁵³
   (:func:`bounds.lazy_roundoff_floor`): it grows like α while D falls like 1/α. Every lazy point
   must have D ≥ 10 × floor, else ``inconclusive`` with the largest α_max that keeps the margin
-  (seed 0 at the defaults: the floor estimate is 9e-13·α relative, measured round-off ~1.5e-15·α;
-  D meets 10 × floor near α ≈ 2e5).
+  (seed 0 at the defaults: the floor estimate is 7.8e-14·α relative and D = 0.087/α, so the
+  margin ends at α ≈ 3.3e5; the estimate is conservative: α·D at α = 1e6 differs from its value
+  at 1e4 by 6e-4 relative, an actual round-off of ≈ 5e-17·α).
 
 **Measured** (defaults: d = 10, n = 20, width 100, T = 500, α = 0.01, 0.158, 2.51, 39.8, 631, 1e4).
-Seeds 0–4: all pass; distance slope −0.9972, −1.0016, −0.9996, −0.9997, −0.9994; weight slope
-−0.9999, −1.0001, −0.9999, −0.9999, −0.9998; d_K(1e4) = 8.8e-6, 9.0e-6, 1.5e-5, 6.7e-6, 1.2e-5;
-ε₁ = 1.49, 1.09, 1.52, 0.57, 1.46 (lazy points from α = 39.8; 2.51 too on seed 3);
-κ = 0.41, 0.33, 0.055, 0.12, 0.091; d_K(0.01) = 0.82, 0.93, 1.48, 0.56, 1.09 (the rich end).
-Seed 0's sweep: D = 0.82, 0.31, 0.030, 2.2e-3, 1.4e-4, 8.8e-6 and ρ = 12, 0.33, 0.020, 1.2e-3,
-7.9e-5, 5.0e-6. Test MSE at α = 0.01 against the NTK regression's: 0.199/0.135, 0.145/0.212,
-0.225/0.204, 0.210/0.212, 0.205/0.119 (variance ≈ 0.3): with n = 20 neither regime wins
-consistently, which is why (iii) is reported and not asserted. Round-off margin min D/floor
-≈ 3.4e3–8.0e3 at α = 1e4. The linear model in the simulator matches the oracle's closed form to
-5e-11 (relative) at α = 1e4. About 10 s on one CPU core (mostly the compile), 0.4 s once compiled.
+Seeds 0–4: all pass; distance slope −0.9997, −0.9993, −1.0000, −1.0002, −0.9994; weight slope
+−1.0000, −1.0000, −1.0000, −0.9999, −0.9999; d_K(1e4) = 8.7e-6, 1.0e-5, 8.0e-6, 8.4e-6, 1.1e-5;
+ε₁ = 1.58, 1.01, 1.46, 1.21, 1.51 (lazy points from α = 39.8); κ = 0.042, 0.16, 0.003, 0.035,
+0.088; d_K(0.01) = 0.55, 1.31, 0.80, 0.50, 0.83 (the rich end). Seed 0's sweep: D = 0.55, 0.22,
+0.034, 2.2e-3, 1.4e-4, 8.7e-6 and ρ = 12.7, 0.39, 0.026, 1.6e-3, 1.0e-4, 6.5e-6. Test MSE at
+α = 0.01 against the NTK regression's (variance ≈ 0.62): 0.106/0.143, 0.135/0.254, 0.179/0.185,
+0.110/0.154, 0.127/0.247 — the rich end generalises better on all five seeds here (the teacher is
+one neuron, which feature learning can find), but this is reported, not asserted: no theorem
+here says by how much. Round-off margin min D/floor ≈ 8e3–1.1e4 at α = 1e4. The linear model in
+the simulator matches the oracle's closed form to ~5e-11 (relative) at α = 1e4. About 10 s on
+one CPU core (mostly the compile), 0.4 s once compiled.
 
 **Negative control.** ``{"regime": "lazy", "alpha_min": 0.003, "alpha_max": 0.3}``: the closeness
-claim forced at α_max = 0.3, where the network is not lazy (ε(0.3) ≈ 2–5): must fail on d_K.
-Measured d_K(0.3) = 0.22, 0.29, 0.20, 0.34, 0.14 on seeds 0, 1, 2, 417, 858 (tolerance 0.05); the
-distance slope (−0.19 to −0.38) fails too, the reason naming d_K first.
+claim forced at α_max = 0.3, where the network is not lazy (ε(0.3) ≈ 3–5): must fail on d_K.
+Measured d_K(0.3) = 0.16, 0.26, 0.14, 0.21, 0.23 on seeds 0, 1, 2, 417, 858 (tolerance 0.05); the
+distance slope (−0.27 to −0.38) fails too, the reason naming d_K first.
 
 **Ranges.** α ≥ 1e-3: on the rich side the loss's curvature grows like |y|·‖∇²f‖/α, and GD at
 the linear model's step size diverges there (softplus at α = 0.005 and 0.01 measured; tanh ran at
 0.003) — inconclusive, with lr_scale or α_min named. α ≤ 1e6: the conservative round-off
-estimate (≈ 9e-13·α relative at the defaults; the measured round-off was ~1.5e-15·α) meets D/10
-near α ≈ 2e5, past which the verdict is inconclusive ("lower alpha_max to <= …"). width ≤ 400,
+estimate (7.8e-14·α relative at the defaults, seed 0) meets D/10 near α ≈ 3.3e5, past which the
+verdict is inconclusive ("lower alpha_max to <= 3.33e+05" at α_max = 1e6, seed 0). width ≤ 400,
 d ≤ 30, n_test ≤ 500: the check forms the test Jacobian (n_test × width·(d + 1)) for the oracle.
-n ≤ width·(d + 1), and the NTK Gram must be numerically invertible (small d with large n is
-not: d = 2, n = 100 gave λ_min/λ_max = 7e-15, inconclusive). softplus's NTK is worse conditioned
-than tanh's: it needs more steps (seed 0: 677 at the defaults, named by the verdict).
+d ≥ 5 and n ≤ 50: the tanh NTK Gram of Gaussian inputs is ill-conditioned in low dimension, and
+the linear model must reach f_K within steps ≤ 20000. The oracle's bound on the steps needed
+(worst of 3 seeds, width 100): d = 5: 66, 243, 2868 at n = 10, 20, 50; d = 4: 551, 5954, 63469;
+d = 3: 9110, 1.0e5, 6.1e6; d = 2, n = 50: a numerically singular Gram. Where the Gram is singular
+or the steps exceed 20000 the verdict is inconclusive and says so. softplus's NTK is worse
+conditioned than tanh's: it needs more steps (named by the verdict).
 """
 
 import dataclasses
