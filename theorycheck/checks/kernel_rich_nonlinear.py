@@ -263,7 +263,15 @@ def slope(alphas, values) -> float:
 
 
 def verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
-    """Slopes of D and ρ over the lazy points, and d_K at α_max against the NTK oracle."""
+    """Slopes of D and ρ over the lazy points, and d_K at α_max against the NTK oracle.
+
+    A diverged rich-end run leaves huge or non-finite predictions; their arithmetic is silenced
+    here (the run is reported as inconclusive by name)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _verdict(config, data, arrays)
+
+
+def _verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
     alphas = np.asarray(arrays["alphas"], np.float64)
     x, y, y_test = (np.asarray(arrays[k], np.float64) for k in ("x", "y", "y_test"))
     jac, jac_test, theta0 = (np.asarray(arrays[k], np.float64) for k in ("jac_train", "jac_test", "params0"))
