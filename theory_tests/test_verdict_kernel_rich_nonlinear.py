@@ -234,3 +234,16 @@ def test_slow_lr_names_lr_scale_and_steps(problem):
     result = _verdict({**problem, "lr": problem["lr"] * 1e-3}, _scaled(0.001, -1.0, problem), steps=100,
                       lr_scale=1e-3)
     assert result.outcome == "inconclusive" and "raise lr_scale to 1 and steps to >= " in result.reason, result.reason
+
+
+def test_plots_draw_from_doctored_results(problem, tmp_path):
+    result = _verdict(problem, _rich_bottom(_scaled(0.001, -1.0, problem), problem))
+    config = make_config(get_check("kernel_rich_nonlinear"), {"d": D_IN, "n": N, "n_test": N_TEST, "width": WIDTH})
+    krn.plot(config, result, tmp_path / "one.png")
+    rows = [{"config": {"alpha_max": 1e4, "lr_scale": 1.0}, "seed": 0, "outcome": result.outcome,
+             "details": dict(result.details), "swept": ("lr_scale",),
+             "arrays": {k: np.asarray(result.arrays[k])[None] for k in ("alphas", "distance", "lazy")}},
+            {"config": {"alpha_max": 1e3, "lr_scale": 0.5}, "seed": 1, "outcome": "inconclusive",
+             "details": {"d_K": 1e-4}, "swept": ("lr_scale",)}]
+    krn.plot_sweep(rows, tmp_path / "sweep.png")
+    assert (tmp_path / "one.png").stat().st_size > 0 and (tmp_path / "sweep.png").stat().st_size > 0
