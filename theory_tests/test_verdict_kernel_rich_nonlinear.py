@@ -114,7 +114,7 @@ def test_slopes_fitted_over_lazy_points_only(problem):
 def test_diverged_run_is_inconclusive(problem):
     result = _verdict(problem, _scaled(0.001, -1.0, problem), status=[dynamics.STATUS_DIVERGED] + [0] * 5)
     assert result.outcome == "inconclusive" and "lower lr_scale to <= 0.5" in result.reason
-    assert "raise alpha_min to >= " in result.reason
+    assert "raise alpha_min to >= " in result.reason and "with steps >= " in result.reason
 
 
 def test_unsettled_linear_model_names_steps(problem):
@@ -136,6 +136,10 @@ def test_roundoff_floor_is_inconclusive(problem):
         assert result.outcome == outcome, result.reason
         if outcome == "inconclusive":
             assert "round-off" in result.reason and "lower alpha_max to <= " in result.reason
+            limit = float(result.reason.split("lower alpha_max to <= ")[1].split()[0].rstrip(";"))
+            dist = _scaled(factor * floor_at_max, -1.0, problem)
+            rerun = _verdict(problem, _rich_bottom(dist, problem), alpha_max=limit)
+            assert "round-off" not in rerun.reason, rerun.reason
 
 
 def test_inseparable_rich_end_is_inconclusive(problem):

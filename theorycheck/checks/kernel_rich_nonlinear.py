@@ -305,9 +305,16 @@ def _verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
         bad = alphas[(np.asarray(arrays["status"]) != dynamics.STATUS_COMPLETED)
                      | (np.asarray(arrays["lin_status"]) != dynamics.STATUS_COMPLETED)]
         above = alphas[alphas > bad.max()] if bad.size else alphas[:0]
+        lower = min(0.5, 0.5 * float(data["lr_scale"]))
+        try:  # the steps the linear model then needs to settle (the oracle's bound at the lower step size)
+            slow = bounds.linearized_gd_steps_to_interpolant(
+                jac, jac_test, y, lr * lower / float(data["lr_scale"]),
+                SETTLE_FRACTION * CLOSE_TOLERANCE * np.linalg.norm(jac_test @ bounds.linearized_gd_displacement(jac, y)))
+        except ValueError:
+            slow = float("inf")
         undecided.append(f"GD diverged or stopped at α = {', '.join(f'{a:.3g}' for a in bad) or '?'} (on the rich "
-                         "side the loss's curvature grows like |y|·‖∇²f‖/α): lower lr_scale to <= "
-                         f"{min(0.5, 0.5 * float(data['lr_scale'])):.3g} (with twice the steps)"
+                         f"side the loss's curvature grows like |y|·‖∇²f‖/α): lower lr_scale to <= {lower:.3g}"
+                         + (f" with steps >= {int(max(slow, config.steps))}" if np.isfinite(slow) and slow <= 20000 else "")
                          + (f", or raise alpha_min to >= {above[0]:.3g}" if above.size and above[0] <= 1e4 else ""))
     if not settle <= SETTLE_FRACTION * CLOSE_TOLERANCE:
         target = SETTLE_FRACTION * CLOSE_TOLERANCE * np.linalg.norm(f_kernel)
@@ -337,7 +344,8 @@ def _verdict(config: KernelRichNonlinearConfig, data, arrays) -> Result:
         if np.any(low_margin):
             first = int(np.argmax(mask))
             c1 = distance[first] * alphas[first]
-            limit = float(np.sqrt(c1 / (ROUNDOFF_MARGIN * floor[-1] / alphas[-1])))
+            # D ≈ c₁/α meets ROUNDOFF_MARGIN·floor(α) at √(c₁/(margin·floor(1))); half of it keeps a 4× margin
+            limit = 0.5 * float(np.sqrt(c1 / (ROUNDOFF_MARGIN * floor[-1] / alphas[-1])))
             undecided.append(f"round-off: at α = {alphas[low_margin][0]:.3g} the distance D = "
                              f"{distance[low_margin][0]:.2g} is < {ROUNDOFF_MARGIN:g} × the float64 floor "
                              f"{floor[low_margin][0]:.2g}: lower alpha_max to <= {limit:.3g}")
