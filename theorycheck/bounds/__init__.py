@@ -41,6 +41,9 @@ from ._sgd_noise import simplex_etf_cosine as simplex_etf_cosine
 from ._ntk import du19_gram_infinite as du19_gram_infinite
 from ._ntk import du19_loss_bound as du19_loss_bound
 from ._ntk import linearized_gd_residuals as linearized_gd_residuals
+from ._lazy_training import lazy_roundoff_floor as lazy_roundoff_floor
+from ._lazy_training import linearized_gd_displacement as linearized_gd_displacement
+from ._lazy_training import linearized_gd_steps_to_interpolant as linearized_gd_steps_to_interpolant
 from ._untrained_cs import heckel20_dual_kernel as heckel20_dual_kernel
 from ._untrained_cs import heckel20_interpolant_floor as heckel20_interpolant_floor
 from ._untrained_cs import heckel20_linearized_limit as heckel20_linearized_limit
@@ -120,7 +123,10 @@ __all__ = [
     "jin23_width_fluctuation",
     "jin23_zeta",
     "linear_confusion_bias",
+    "lazy_roundoff_floor",
+    "linearized_gd_displacement",
     "linearized_gd_residuals",
+    "linearized_gd_steps_to_interpolant",
     "min_l1_interpolant",
     "min_l2_interpolant",
     "mutual_information",

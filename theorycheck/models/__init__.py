@@ -8,6 +8,7 @@ from ._linear import deep_linear as deep_linear
 from ._linear import diagonal_linear as diagonal_linear
 from ._linear import diagonal_linear_params as diagonal_linear_params
 from ._linear import diagonal_linear_predictor as diagonal_linear_predictor
+from ._linearize import linearize as linearize
 from ._mlp import cohen21_regression_net as cohen21_regression_net
 from ._mlp import mlp as mlp
 from ._mlp import two_layer as two_layer
@@ -64,6 +65,7 @@ __all__ = [
     "gaussian_kernel",
     "gaussian_mixture",
     "linear_bn_tanh",
+    "linearize",
     "load_digits",
     "mlp",
     "shallow_relu_1d",
