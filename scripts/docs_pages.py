@@ -39,7 +39,7 @@ PUBLIC_MODULES = ("theorycheck", "theorycheck.models", "theorycheck.dynamics", "
 FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "edge_of_stability": ("Edge of stability", ("gd_quadratic", "edge_of_stability", "central_flow", "gradient_oscillation",
                                                 "layer_oscillation")),
-    "kernel_rich": ("Kernel vs rich regime", ("kernel_rich", "kernel_rich_matrix")),
+    "kernel_rich": ("Kernel vs rich regime", ("kernel_rich", "kernel_rich_matrix", "kernel_rich_nonlinear")),
     "square_loss": ("Square loss and weight decay",
                     ("low_rank_bound", "low_rank_trends", "equal_layer_norms", "sgd_noise", "neural_collapse",
                      "norm_bounds")),
