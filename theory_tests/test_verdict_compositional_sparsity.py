@@ -19,7 +19,7 @@ from theorycheck.checks import compositional_sparsity as cs
 CHECK = get_check("compositional_sparsity")
 EPS = 0.1
 DATA = {"compositional": True, "epsilon": EPS, "lr": 0.01}
-SAMPLES = cs.sample_grid(512).astype(float)  # 16 … 512
+SAMPLES = cs.sample_grid(1024).astype(float)  # 16 … 1024
 
 
 def _curve(n_cross):
@@ -128,7 +128,7 @@ def test_t_quantile_is_students_for_the_replica_count():
 
 
 def test_dense_never_reaching_eps_bounds_the_ratio_from_below():
-    """N_dense > 512 (censored): ρ_lo = log(512/N_sparse) is finite, the upper end unbounded: pass."""
+    """N_dense > 1024 (censored): ρ_lo = log(1024/N_sparse) is finite, the upper end unbounded: pass."""
     result = _verdict(_arrays([40.0, 60.0, 50.0, 45.0], [math.inf, 300.0, math.inf, 200.0]))
     assert result.outcome == "pass", result.reason
     assert result.details["ratio_band"][1] == math.inf
@@ -143,7 +143,7 @@ def test_censored_dense_with_a_weak_lower_bound_is_not_a_fail():
 def test_sparse_never_reaching_eps_is_inconclusive_with_a_wider_grid():
     result = _verdict(_arrays([math.inf, 60.0, 50.0, 45.0], [200.0, 300.0, 250.0, 200.0]))
     assert result.outcome == "inconclusive"
-    assert "did not reach" in result.reason and "raise max_samples to >= 1024" in result.reason
+    assert "did not reach" in result.reason and "raise max_samples to >= 2048" in result.reason
 
 
 def test_both_nets_below_eps_at_the_first_n_is_inconclusive():
@@ -170,7 +170,7 @@ def test_training_error_band_at_half_eps(train, outcome):
 @pytest.mark.parametrize("net", ["sparse", "dense"])
 def test_unconverged_fit_before_the_crossing_is_inconclusive_after_it_ignored(net):
     arrays = _arrays(*_ratios(np.log([3.0, 3.5, 2.5, 4.0]), n_sparse=40.0))
-    arrays[f"train_{net}"][2, -1] = 0.3  # n = 512: past every crossing
+    arrays[f"train_{net}"][2, -1] = 0.3  # n = 1024: past every crossing
     assert _verdict(arrays).outcome == "pass"
     arrays[f"train_{net}"][2, 1] = 0.3  # n = 32: before both crossings
     result = _verdict(arrays)

@@ -19,8 +19,8 @@ falls. No constant is predicted for an analytic target (m = ∞ makes the expone
 so the check asserts the **direction with a minimum size**: the sparse net needs at least
 ``CLAIMED_RATIO`` = 2× fewer samples (one step of the sample grid, which doubles), with a
 confidence band across independent replicas. The growth with d is shown by the sweep figure
-(``theorycheck sweep compositional_sparsity --grid d=8,16``) and the slow test, not asserted by
-one run.
+(``theorycheck sweep compositional_sparsity --grid d=8,16``) and the slow test
+``test_advantage_grows_with_d``, not asserted by one run.
 
 **Setup.** Inputs x ~ U[−√3, √3]^d (unit variance), d = 8 or 16. Target
 (:func:`models.compositional_target`): a binary tree of d − 1 random 2-input functions, each
@@ -32,7 +32,7 @@ stride-2 1-D convolution with *unshared* weights, ``channels`` per node, linear 
 target's graph; weights unshared because the target's nodes differ), (b) a dense MLP
 :func:`models.mlp` with log₂ d hidden layers of equal width, the smallest width whose parameter
 count is >= the sparse net's (8 → 14 → 14 → 14 → 1, 561 against 513 parameters at the default).
-Square loss on n training samples for n on the grid 16, 32, …, ``max_samples``; test error =
+Square loss on n training samples for n on the grid 16, 32, …, ``max_samples`` (1024); test error =
 relative MSE on 2048 fresh test points, MSE/Var(y) (1 = predicting the mean). A replica draws
 its own target, training set, test set and initialisations; the grid is one ``vmap`` over
 replicas × n (each n masks the first n of ``max_samples`` samples: one compile for the whole
@@ -69,11 +69,16 @@ match the target, its advantage vanishes (measured N ratio 0.6–0.9 at d = 8), 
 end falls below log 2 and the check fails on the "sample advantage" criterion, decided by the
 simulation.
 
-**Ranges.** d ∈ {8, 16} (the tree needs a power of two; d = 4 leaves a 3-node tree that the dense
-net matches too, d = 32 exceeds the CPU budget). ``epsilon`` in [0.05, 0.3]: above 0.3 both nets
-reach ε within the first grid points, below 0.05 the dense net needs more than 4096 samples at
-d = 8. ``channels`` in [4, 16], ``steps`` in [500, 4000] (500 Adam steps at lr 0.01 already fit
-the training sets to < ε/2; the convergence criterion guards the rest).
+**Ranges.** d ∈ {8, 16} (the tree needs a power of two; d = 4 and d = 32 were not tried, d = 32
+exceeds the CPU budget of a run). ``epsilon`` in [0.05, 0.3]: the prototype curves at d = 8 start
+at relative error 0.3–1.0 at n = 16 (a larger ε is crossed before the grid starts) and the dense
+net ends at 0.005–0.09 at n = 1024 (a smaller ε is not reached inside the grid). ``channels`` in [4, 16], ``steps`` in [500, 4000] (500 full-batch Adam steps at lr 0.01,
+the default, fit the training sets to a relative error of ~1e-3 at n = 1024, far below ε/2; the
+convergence criterion guards the rest). ``max_samples`` defaults to 1024: at 512 the dense net
+did not reach ε = 0.1 in 3 of 4 replicas of seed 3, leaving only a lower bound on the ratio and
+the band's lower end at 0.95 (inconclusive, "raise max_samples"); at 1024 the same seed passes
+with the band [1.27, 6.53]. ``compositional``, ``epsilon`` and ``lr`` are data: the default, the
+control and their corners share one compile (~15 s of the ~30 s CPU of a default run).
 """
 
 import dataclasses
@@ -106,7 +111,7 @@ class CompositionalSparsityConfig:
                    "(False: the negative control)")
     epsilon: float = config_field(0.1, low=0.05, high=0.3,
                                   help="test error (relative MSE) at which the samples needed are compared")
-    max_samples: int = config_field(512, low=128, high=SAMPLES_HIGH,
+    max_samples: int = config_field(1024, low=128, high=SAMPLES_HIGH,
                                     help="largest n of the grid 16, 32, ... (a power of two)")
     replicas: int = config_field(4, low=3, high=REPLICAS_HIGH,
                                  help="independent replicas (target, data, init) behind the confidence band")
@@ -393,7 +398,7 @@ CHECK = register(
         negative_controls=({"compositional": False},),
         needs_x64=False,
         quick={},
-        slow_corners=("d=16", "max_samples=low", "max_samples=high", "replicas=low", "replicas=high",
+        slow_corners=("d=8", "d=16", "lr=low", "lr=high", "max_samples=low", "max_samples=high", "replicas=low", "replicas=high",
                       "channels=low", "channels=high", "steps=low", "steps=high"),
         data_keys=("compositional", "epsilon", "lr"),
         simulate=simulate,

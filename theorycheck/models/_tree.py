@@ -107,13 +107,13 @@ def compositional_target(d: int, hidden: int = 4, *, scale: float = 2.0, referen
             out = node(raw, h.reshape(reference, nodes, 2))
             raw["mean"], raw["std"] = jnp.mean(out, axis=0), jnp.std(out, axis=0) + 1e-6
             params.append(raw)
-            h = (out - raw["mean"]) / raw["std"]
+            h = (out - raw["mean"][None]) / raw["std"][None]
         return params
 
     def apply(params, x: Float[Array, "n d"]) -> Float[Array, "n 1"]:
         h = x
         for level in params:
-            h = (node(level, h.reshape(h.shape[0], -1, 2)) - level["mean"]) / level["std"]
+            h = (node(level, h.reshape(h.shape[0], -1, 2)) - level["mean"][None]) / level["std"][None]
         return h
 
     return Model(init, apply)
