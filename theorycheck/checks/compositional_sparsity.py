@@ -327,10 +327,10 @@ def verdict(config: CompositionalSparsityConfig, data, arrays) -> Result:
     )
 
 
-def _curves(ax, samples, test_sparse, test_dense, eps, label=""):
+def _curves(ax, samples, test_sparse, test_dense, eps, label="", ls="-", marker="o"):
     for name, curves, color in (("sparse tree net", test_sparse, "C0"), ("dense MLP", test_dense, "C3")):
         curves = np.asarray(curves, float)
-        ax.plot(samples, np.median(curves, axis=0), marker="o", color=color, label=f"{name}{label}")
+        ax.plot(samples, np.median(curves, axis=0), marker=marker, ls=ls, color=color, label=f"{name}{label}")
         ax.fill_between(samples, curves.min(axis=0), curves.max(axis=0), color=color, alpha=0.15)
     ax.axhline(eps, color="k", ls="--", lw=0.8)
     ax.set_xscale("log", base=2)
@@ -365,7 +365,8 @@ def plot_sweep(rows, path) -> None:
         if all("test_sparse" in a for a in arrays):
             _curves(left, arrays[0]["samples"], np.concatenate([a["test_sparse"] for a in arrays]),
                     np.concatenate([a["test_dense"] for a in arrays]), runs[0]["config"]["epsilon"],
-                    label=f", d = {d}, {kind} target")
+                    label=f", d = {d}, {kind} target", ls="-" if d == 8 else "--",
+                    marker="o" if compositional else "s")
         ratios = np.asarray([r["details"]["ratio_geometric_mean"] for r in runs], float)
         bands = np.asarray([r["details"]["ratio_band"] for r in runs], float)
         offset = 0.0 if compositional else 0.3
