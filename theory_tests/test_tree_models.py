@@ -33,7 +33,7 @@ def test_tree_net_first_layer_is_a_kernel2_stride2_conv(shared):
     assert net.apply(params, x).shape == (5, 1)
 
 
-@pytest.mark.parametrize("d", [8, 16])
+@pytest.mark.parametrize("d", [16])
 def test_tree_net_is_compositionally_sparse(d):
     """∂f/∂x_i ∂x_j ≠ 0 for inputs in one leaf pair, but the first-layer node of pair (0, 1) is
     unchanged when any other input moves: the receptive field of a node is its subtree."""
@@ -61,7 +61,7 @@ def test_compositional_target_is_a_tree_of_two_input_functions():
     out0 = jnp.einsum("npj,pj->np", jnp.tanh(jnp.einsum("npi,pij->npj", a, level["w"][:1]) + level["c"][None, :1]),
                       level["v"][:1])
     assert float(jnp.std(out0)) > 0.1
-    grad = jax.jit(jax.vmap(jax.grad(lambda z: target.apply(params, z[None])[0, 0])))(x[:64])
+    grad = jax.jit(jax.vmap(jax.grad(lambda z: target.apply(params, z[None])[0, 0])))(x[:16])
     assert np.all(np.mean(np.abs(np.asarray(grad)), axis=0) > 1e-3)  # every input matters
 
 
