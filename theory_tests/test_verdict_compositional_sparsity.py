@@ -36,6 +36,7 @@ def _arrays(n_sparse, n_dense, train=1e-4):
         "samples": SAMPLES.astype(np.int32),
         "test_sparse": np.stack([_curve(n) for n in n_sparse]), "test_dense": np.stack([_curve(n) for n in n_dense]),
         "train_sparse": np.full(shape, train), "train_dense": np.full(shape, train),
+        "train_late_sparse": np.full(shape, 2.0 * train), "train_late_dense": np.full(shape, 2.0 * train),
         "diverged_sparse": np.zeros(shape, bool), "diverged_dense": np.zeros(shape, bool),
     }
 
@@ -170,11 +171,25 @@ def test_training_error_band_at_half_eps(train, outcome):
 @pytest.mark.parametrize("net", ["sparse", "dense"])
 def test_unconverged_fit_before_the_crossing_is_inconclusive_after_it_ignored(net):
     arrays = _arrays(*_ratios(np.log([3.0, 3.5, 2.5, 4.0]), n_sparse=40.0))
+    arrays[f"train_late_{net}"][:] = 0.6  # still falling everywhere
     arrays[f"train_{net}"][2, -1] = 0.3  # n = 1024: past every crossing
     assert _verdict(arrays).outcome == "pass"
     arrays[f"train_{net}"][2, 1] = 0.3  # n = 32: before both crossings
     result = _verdict(arrays)
     assert result.outcome == "inconclusive" and f"the {net} net is not trained" in result.reason
+
+
+@pytest.mark.parametrize("drop, outcome", [(0.09, "pass"), (0.11, "inconclusive")])
+def test_high_training_error_on_a_plateau_is_capacity_not_optimiser(drop, outcome):
+    """Training error 0.3 > ε/2 everywhere: undecided only while it still falls by > 10% over the
+    last 10% of the steps."""
+    arrays = _arrays(*_ratios(np.log([3.0, 3.5, 2.5, 4.0])), train=0.3)
+    for net in ("sparse", "dense"):
+        arrays[f"train_late_{net}"][:] = 0.3 / (1.0 - drop)
+    result = _verdict(arrays)
+    assert result.outcome == outcome, result.reason
+    if outcome == "inconclusive":
+        assert "still falling" in result.reason
 
 
 def test_unconverged_at_the_largest_steps_names_lr():

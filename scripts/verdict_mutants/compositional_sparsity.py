@@ -24,4 +24,6 @@ MUTANTS = [
     Mutant("vcs-upper-from-lo", P, "    lower, upper = _band_end(rho_lo, -1.0, t), _band_end(rho_hi, +1.0, t)",
            "    lower, upper = _band_end(rho_lo, -1.0, t), _band_end(rho_lo, +1.0, t)",
            "the upper end from the conservative-low ratios (a censored dense net can fail)", tests=T),
+    Mutant("vcs-plateau-10x", P, "PLATEAU_WINDOW, PLATEAU_DROP = 0.1, 0.1  #", "PLATEAU_WINDOW, PLATEAU_DROP = 0.1, 1.0  #",
+           "a training loss still falling counted as a plateau (the drop threshold loosened 10x)", tests=T),
 ]

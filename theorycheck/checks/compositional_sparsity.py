@@ -57,9 +57,13 @@ against log 2 = 0.69 for the claimed ratio.
   claimed size (a ratio ≈ 1, or in the dense net's favour, within the band);
 * **inconclusive**: otherwise (the band holds both 1 and 2: raise replicas; or an end is
   unbounded because a net did not reach ε: raise max_samples or epsilon), and before either when
-  a run diverged (lower lr) or was not trained to convergence: the training error must be
-  <= ε/2 at every grid point up to the crossing (if more than half of the budget ε is training
-  error the curve measures the optimiser, not the sample complexity; raise steps).
+  a run diverged (lower lr) or was not trained to convergence: at every grid point up to the
+  crossing the training error must be <= ε/2 or on a plateau (if more than half of the budget ε
+  is training error the curve may measure the optimiser, not the sample complexity; raise
+  steps). Plateau: the training loss fell by < 10% over the last 10% of the steps (at a 10% drop
+  per 10% of the steps, doubling them would lower it by 1 − 0.9^10 = 65%: not converged). A
+  training error above ε/2 on a plateau is the net's capacity (the tree net on the dense target
+  cannot fit 512 samples: 0.0505 in one replica of seed 517), part of what is measured.
 
 **Negative control.** ``compositional=False``: the target is :func:`models.dense_target`, a
 random one-hidden-layer tanh net of all d inputs with as many units as the tree target
@@ -99,7 +103,8 @@ TEST_SAMPLES = 2048
 CLAIMED_RATIO = 2.0  # the smallest advantage asserted: one grid step
 NODE_HIDDEN, NODE_SCALE = 4, 1.0  # the target's constituents: 4 tanh units, weights N(0, 1)
 CONFIDENCE = 0.975  # each end of the band is a one-sided 97.5% test (a 95% interval)
-CONVERGED = 0.5  # training error <= CONVERGED·ε at the grid points that decide N(ε)
+CONVERGED = 0.5  # training error <= CONVERGED·ε at the grid points that decide N(ε), or on a plateau:
+PLATEAU_WINDOW, PLATEAU_DROP = 0.1, 0.1  # fell by < 10% over the last 10% of the steps
 REPLICAS_HIGH, SAMPLES_HIGH, STEPS_HIGH = 8, 4096, 4000
 
 
@@ -197,7 +202,8 @@ def simulate(config: CompositionalSparsityConfig, data, key):
             trajectory = run(net.init(k_init), k_run)
             final = trajectory.final_params
             test = jnp.mean((net.apply(final, x_test)[:, 0] - y_test) ** 2) / variance
-            return {"test": test, "train": loss(final) / variance, "diverged": trajectory.diverged}
+            late = trajectory.losses[int((1.0 - PLATEAU_WINDOW) * config.steps)] / variance
+            return {"test": test, "train": loss(final) / variance, "train_late": late, "diverged": trajectory.diverged}
 
         out = {}
         for name, net, k_init in (("sparse", sparse, k_sparse), ("dense", dense, k_dense)):
@@ -254,15 +260,21 @@ def verdict(config: CompositionalSparsityConfig, data, arrays) -> Result:
             undecided.append(f"the {net} net diverged in {int(diverged.any(axis=1).sum())} replica(s) (Adam at "
                              f"lr = {float(data['lr']):g}); lower lr to <= {max(float(data['lr']) / 3, 3e-3):.3g}")
             continue
+        late = np.asarray(arrays.get(f"train_late_{net}", train), float)
         for r in range(replicas):  # training error at every grid point up to the crossing
             estimate, low, high = reach[net][r]
             upto = samples <= (high if math.isfinite(high) else samples[-1])
-            worst = float(np.max(train[r][upto]))
-            if not worst <= CONVERGED * eps:
+            # unconverged: a training error above ε/2 that is still falling (by more than 10% over the last
+            # 10% of the steps); above ε/2 on a plateau is the net's capacity, not the optimiser
+            falling = ~(train[r] >= (1.0 - PLATEAU_DROP) * late[r])  # NaN counts as falling
+            bad = upto & ~(train[r] <= CONVERGED * eps) & falling
+            if bad.any():
+                worst = float(np.max(train[r][bad]))
                 remedy = (f"raise steps to >= {min(2 * config.steps, STEPS_HIGH)}" if config.steps < STEPS_HIGH
                           else f"raise lr to >= {min(2 * float(data['lr']), 3e-2):.3g}")
                 undecided.append(f"the {net} net is not trained to convergence (training error {worst:.3g} > "
-                                 f"{CONVERGED:g}·ε = {CONVERGED * eps:.3g} in replica {r}); {remedy}")
+                                 f"{CONVERGED:g}·ε = {CONVERGED * eps:.3g} and still falling by > {PLATEAU_DROP:.0%} over "
+                                 f"the last {PLATEAU_WINDOW:.0%} of the steps, in replica {r}); {remedy}")
                 break
     rho_lo = np.array([math.log(d[1]) - math.log(s[2]) for s, d in zip(reach["sparse"], reach["dense"])])
     rho_hi = np.array([math.log(d[2]) - math.log(s[1]) for s, d in zip(reach["sparse"], reach["dense"])])
