@@ -79,6 +79,12 @@ unseen seeds 517 [2.42, ∞) and 733 [1.40, 3.41] pass. Control: 0.74 [0.62, 0.8
 [0.48, 0.92], 0.63 [0.48, 0.82], 0.71 [0.44, 1.15], 0.63 [0.48, 0.83] on seeds 0–4, and
 [0.44, 0.83] (733), [0, 1.08] (517: the tree net did not reach ε by 1024 in one replica): all
 fail. The tree net's N(ε) ranges over 41–581 samples, the dense net's over 78 to > 1024.
+At d = 16 (seed 0): with ``max_samples=1024`` the dense net reached ε in none of 4 replicas and
+the tree net at 285–880, leaving only lower bounds (band [0.68, ∞): inconclusive, "raise
+max_samples to >= 2048"); with ``max_samples=2048`` the check passes, band [1.57, ∞),
+conservative ratio 3.00 against 2.19 at d = 8 (the dense net reached ε in 1 of 4 replicas by
+2048 at d = 16, in 3 of 4 by 1024 at d = 8): the advantage grows with d, as predicted. Use
+``max_samples=2048`` at d = 16.
 
 **Ranges.** d ∈ {8, 16} (the tree needs a power of two; d = 4 and d = 32 were not tried, d = 32
 exceeds the CPU budget of a run). ``epsilon`` in [0.05, 0.3]: the prototype curves at d = 8 start
