@@ -42,7 +42,7 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "kernel_rich": ("Kernel vs rich regime", ("kernel_rich", "kernel_rich_matrix", "kernel_rich_nonlinear")),
     "square_loss": ("Square loss and weight decay",
                     ("low_rank_bound", "low_rank_trends", "equal_layer_norms", "sgd_noise", "neural_collapse",
-                     "norm_bounds")),
+                     "norm_bounds", "compositional_sparsity")),
     "normalisation": ("Normalisation and initialisation",
                       ("bn_scale_invariance", "channel_norm_gradients", "dynamical_isometry",
                        "dropout_decorrelation", "untrained_cs_recovery")),

@@ -38,6 +38,9 @@ from ._spline_net import shallow_relu_1d as shallow_relu_1d
 from ._conv import conv2d as conv2d
 from ._conv import conv_net as conv_net
 from ._conv import local_conv2d as local_conv2d
+from ._tree import compositional_target as compositional_target
+from ._tree import dense_target as dense_target
+from ._tree import tree_net as tree_net
 
 __all__ = [
     "Model",
@@ -51,10 +54,12 @@ __all__ = [
     "cohen21_regression_net",
     "conv2d",
     "conv_generator",
+    "compositional_target",
     "conv_net",
     "local_conv2d",
     "deep_decoder",
     "deep_linear",
+    "dense_target",
     "deep_linear_conv",
     "diagonal_linear",
     "diagonal_linear_params",
@@ -75,6 +80,7 @@ __all__ = [
     "soft_metric_loss",
     "sparse_regression",
     "teacher_student",
+    "tree_net",
     "tsoi22_heaviside",
     "two_layer",
     "upsample_linear",
