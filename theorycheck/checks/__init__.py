@@ -23,3 +23,4 @@ from . import norm_bounds as norm_bounds
 from . import layer_oscillation as layer_oscillation
 from . import kernel_rich_matrix as kernel_rich_matrix
 from . import central_flow as central_flow
+from . import isometry_curvature as isometry_curvature
