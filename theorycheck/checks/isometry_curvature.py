@@ -105,6 +105,7 @@ ROUND_OFF = 1e-9  # relative: λ_max vs the bounds (derived in the docstring)
 LANCZOS_RTOL = 1e-8  # residual <= this·λ counts as converged
 SIGN_LEVEL = 0.01  # one-sided sign test level for the conditioning comparison
 INITS = ("orthogonal", "gaussian")
+MAX_REPLICAS = 8  # the top of the replicas range
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +117,7 @@ class IsometryCurvatureConfig:
     width: int = config_field(64, low=64, high=128, help="hidden width N")
     samples: int = config_field(8, low=4, high=32, help="inputs n the Fisher averages over")
     outputs: int = config_field(4, low=1, high=8, help="linear outputs d_out (Gaussian output, H_g = I)")
-    replicas: int = config_field(1, low=1, high=4, help="networks per (depth, q*, init)")
+    replicas: int = config_field(1, low=1, high=8, help="networks per (depth, q*, init)")
     lanczos_iterations: int = config_field(33, low=8, high=300,
                                            help="Fisher-vector products per λ_max (>= samples·outputs + 1: exact)")
     sigma_w2_scale: float = config_field(1.0, low=0.25, high=4.0,
@@ -210,11 +211,11 @@ def _replicas_needed(config, k, m) -> int:
     """Replicas at which the observed fraction k/m would pass the sign test (capped search)."""
     per = len(config.depths) * len(config.q_stars)
     frac = k / m if m else 1.0
-    for replicas in range(config.replicas + 1, 65):
+    for replicas in range(config.replicas + 1, MAX_REPLICAS + 1):
         mm = per * replicas
         if _binomial_tail(mm, math.ceil(frac * mm)) <= SIGN_LEVEL:
             return replicas
-    return 64
+    return None
 
 
 def verdict(config: IsometryCurvatureConfig, data, arrays) -> Result:
@@ -257,9 +258,13 @@ def verdict(config: IsometryCurvatureConfig, data, arrays) -> Result:
             failed.append(f"orthogonal nets are not better conditioned: κ = λ_max/(tr F̄/r) is smaller for "
                           f"orthogonal init in only {orth_better}/{m} pairs (sign test p = {p_gauss:.3g} for Gaussian)")
         elif p_orth > SIGN_LEVEL:
+            needed = _replicas_needed(config, orth_better, m)
+            remedy = (f"raise replicas to >= {needed}" if needed is not None else
+                      f"raise replicas to {MAX_REPLICAS} and use depths >= 4 with q_stars <= 1/64, where the "
+                      "orthogonal–Gaussian gap is widest")
             inconclusive.append(
                 f"conditioning comparison undecided: κ_orth < κ_gauss in {orth_better}/{m} pairs (sign test "
-                f"p = {p_orth:.3g} > {SIGN_LEVEL}); raise replicas to >= {_replicas_needed(config, orth_better, m)}")
+                f"p = {p_orth:.3g} > {SIGN_LEVEL}); {remedy}")
     outcome, reason = decide(link_error, 1.0 + ROUND_OFF, fail_reasons=failed, inconclusive_reasons=inconclusive,
                              what="max λ_max(F̄)/[σ_max(J_(h^1))²·Σ_α(‖x^(α−1)‖²+1)] (Jacobian link)")
     if outcome == "pass":
@@ -370,8 +375,8 @@ CHECK = register(
         plot=plot,
         negative_controls=({"sigma_w2_scale": 0.5},),
         needs_x64=True,
-        quick={"depths": (2, 8), "q_stars": (0.25, 1.0), "samples": 8, "outputs": 2, "replicas": 2,
-               "lanczos_iterations": 17},
+        quick={"depths": (4,), "q_stars": (1 / 64,), "samples": 4, "outputs": 2, "replicas": 8,
+               "lanczos_iterations": 9},
         data_keys=("sigma_w2_scale",),
         simulate=simulate,
         verdict=verdict,
