@@ -124,3 +124,15 @@ def test_non_finite_records_are_inconclusive():
     arrays["block_tops"][2, 0, 0] = np.inf
     result = _verdict(arrays)
     assert result.outcome == "inconclusive" and "non-finite" in result.reason
+
+
+def test_one_net_over_the_link_fails_the_check():
+    # every net at ratio 0.5 but one, whose input-layer Jacobian is 4× smaller (λ_max = 2·B_io there)
+    config = _config()
+    arrays = _arrays(config)
+    arrays["jacobian_tops"][5, :, 0] = 0.25
+    arrays["block_tops"][5, :, 0] = 0.5
+    result = _verdict(arrays, config)
+    assert result.outcome == "fail", result.reason
+    assert "Jacobian link violated" in result.reason and result.error > 1.0
+    assert result.details["min_link_ratio"] < 1.0 < result.details["max_link_ratio"]
