@@ -44,7 +44,7 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
                     ("low_rank_bound", "low_rank_trends", "equal_layer_norms", "sgd_noise", "neural_collapse",
                      "norm_bounds", "compositional_sparsity")),
     "normalisation": ("Normalisation and initialisation",
-                      ("bn_scale_invariance", "channel_norm_gradients", "dynamical_isometry",
+                      ("bn_scale_invariance", "channel_norm_gradients", "dynamical_isometry", "isometry_curvature",
                        "dropout_decorrelation", "untrained_cs_recovery")),
     "wide": ("Wide networks and gradient geometry",
              ("gd_global_convergence", "spline_implicit_bias", "synflow_conservation", "gradient_confusion",

@@ -26,6 +26,8 @@ from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
 from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve
 from ._fuss_catalan import fuss_catalan_moment as fuss_catalan_moment
 from ._fuss_catalan import gaussian_product_moments as gaussian_product_moments
+from ._isometry_fisher import sokol20_fisher_bounds as sokol20_fisher_bounds
+from ._isometry_fisher import tanh_critical_point as tanh_critical_point
 from ._scalar_chain import daiheckel19_escape_steps as daiheckel19_escape_steps
 from ._scalar_chain import scalar_chain_flow_steps as scalar_chain_flow_steps
 from ._dropout import dropout_correlation_sd as dropout_correlation_sd
@@ -149,4 +151,6 @@ __all__ = [
     "woodworth20_residual_time",
     "zero_padded_conv_operator",
     "zeta_by_quadrature",
+    "sokol20_fisher_bounds",
+    "tanh_critical_point",
 ]

@@ -49,6 +49,9 @@ lies within THEORY.md's 3%/8%.
 **Negative control.** ``init=gaussian``: the isometry comparison (the theorem's claim) fails by
 O(1) (max|s − 1| ≈ 2–3, Fisher eigenvalues spread over [0.1, 8]·L‖x‖² at L = 8), while the
 Fuss–Catalan moments hold within their derived band (``details["fuss_catalan_holds"]``).
+
+See also ``isometry_curvature``: nonlinear (tanh) nets on the critical line, where Sokół & Park's
+bound of the Fisher's λ_max by the Jacobians' spectral norms is checked per network.
 """
 
 import dataclasses

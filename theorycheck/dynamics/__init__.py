@@ -33,6 +33,10 @@ from ._trajectory import Trajectory as Trajectory
 from ._sweep import batch_sharding as batch_sharding
 from ._sweep import sweep as sweep
 from ._jacobian import input_output_jacobian as input_output_jacobian
+from ._fisher import fisher_block_grams as fisher_block_grams
+from ._fisher import fisher_trace as fisher_trace
+from ._fisher import fisher_vector_product as fisher_vector_product
+from ._fisher import top_fisher_eigenvalues as top_fisher_eigenvalues
 from ._jacobian import jacobian_singular_values as jacobian_singular_values
 from ._jacobian import single_sample_fisher_eigenvalues as single_sample_fisher_eigenvalues
 from ._jacobian import single_sample_fisher_gram as single_sample_fisher_gram
@@ -94,6 +98,9 @@ __all__ = [
     "central_flow",
     "effective_rank",
     "empirical_ntk",
+    "fisher_block_grams",
+    "fisher_trace",
+    "fisher_vector_product",
     "from_record",
     "full_mask",
     "global_mask",
@@ -142,6 +149,7 @@ __all__ = [
     "synflow_scores",
     "tape_batches",
     "third_derivative",
+    "top_fisher_eigenvalues",
     "top_hessian_eigenvalues",
     "top_preconditioned_hessian_eigenvalues",
     "weight_rescaling",

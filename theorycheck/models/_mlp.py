@@ -1,5 +1,6 @@
 """Fully connected networks: the general MLP and the one-hidden-layer nets of the papers."""
 
+import math
 from collections.abc import Callable, Sequence
 
 import jax
@@ -24,6 +25,8 @@ def mlp(
     bias: bool = True,
     parameterization: str = "standard",
     init_scale: float = 1.0,
+    init: str = "gaussian",
+    bias_std: float = 0.0,
 ) -> Model:
     """A fully connected network ``widths[0] -> ... -> widths[-1]``.
 
@@ -40,6 +43,8 @@ def mlp(
       bias: whether layers have biases.
       parameterization: ``"standard"`` or ``"ntk"``.
       init_scale: the standard deviation multiplier ``σ_w``.
+      init: ``"gaussian"`` or ``"orthogonal"``.
+      bias_std: the standard deviation ``σ_b`` of the initial biases (0: zero biases).
     """
     widths = tuple(widths)
     if len(widths) < 2:
@@ -48,18 +53,35 @@ def mlp(
         require_positive_int(f"widths[{i}]", width)
     _check_parameterization(parameterization)
     init_scale = require_positive("init_scale", init_scale)
+    if init not in ("gaussian", "orthogonal"):
+        raise ValueError(f"init={init!r} is unknown; use 'gaussian' or 'orthogonal'")
+    try:
+        bias_std = float(bias_std)
+    except (TypeError, ValueError):
+        raise ValueError(f"bias_std must be a finite number >= 0, got {bias_std!r}") from None
+    if not math.isfinite(bias_std) or bias_std < 0:
+        raise ValueError(f"bias_std must be a finite number >= 0, got {bias_std!r}")
+    if bias_std > 0 and not bias:
+        raise ValueError("bias_std > 0 needs bias=True (the network has no biases to draw)")
     phi = resolve_activation(activation)
     ntk = parameterization == "ntk"
+    orthogonal = jax.nn.initializers.orthogonal()
 
-    def init(key):
+    def init_fn(key):
         params = []
         for layer_key, fan_in, fan_out in zip(
             jax.random.split(key, len(widths) - 1), widths[:-1], widths[1:]
         ):
-            std = init_scale if ntk else init_scale / jnp.sqrt(fan_in)
-            layer = {"w": std * jax.random.normal(layer_key, (fan_in, fan_out))}
+            if init == "orthogonal":
+                scale = math.sqrt(max(1.0, fan_out / fan_in)) * (math.sqrt(fan_in) if ntk else 1.0)
+                w = init_scale * scale * orthogonal(layer_key, (fan_in, fan_out), jnp.result_type(float))
+            else:
+                std = init_scale if ntk else init_scale / jnp.sqrt(fan_in)
+                w = std * jax.random.normal(layer_key, (fan_in, fan_out))
+            layer = {"w": w}
             if bias:
-                layer["b"] = jnp.zeros((fan_out,))
+                layer["b"] = (bias_std * jax.random.normal(jax.random.fold_in(layer_key, 1), (fan_out,))
+                              if bias_std > 0 else jnp.zeros((fan_out,)))
             params.append(layer)
         return params
 
@@ -75,7 +97,7 @@ def mlp(
                 h = phi(h)
         return h
 
-    return Model(init, apply)
+    return Model(init_fn, apply)
 
 
 def two_layer(
