@@ -42,3 +42,18 @@ def test_every_built_in_check_has_verdict_mutants_that_apply(name):
         with open(os.path.join(ROOT, mutant.path), encoding="utf-8") as f:
             assert f.read().count(mutant.old) == 1, f"{mutant.name}: its snippet no longer occurs once in {mutant.path}"
         assert mutant.tests, f"{mutant.name} names no tests"
+
+
+def test_mutant_names_are_unique_across_the_campaign():
+    """``mutation_campaign.py`` refuses to run on a duplicate name (two checks' files once both
+    named a mutant ``vcs-divergence-ignored``): a new check's prefix must be its own."""
+    import collections
+    import sys
+
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    try:
+        import mutation_campaign
+    finally:
+        sys.path.pop(0)
+    names = collections.Counter(m.name for m in [*mutation_campaign.MUTANTS, *mutation_campaign.verdict_mutants()])
+    assert not [n for n, count in names.items() if count > 1], [n for n, count in names.items() if count > 1]
