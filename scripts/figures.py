@@ -74,6 +74,11 @@ RECIPES: list[Recipe] = [
            "(Galanti et al.)",
            check="low_rank_trends", grid=("weight_decay=0,0.05",), sets=("batch_sizes=1,4,16,64",), seeds=3,
            quick_grid=("weight_decay=0.05",), quick_sets=("batch_sizes=1,16",)),
+    Recipe("compositional_sparsity_d", "square_loss",
+           "test error against n for the tree-structured and the dense net, compositional and dense targets, "
+           "and the sample ratio against d (Xu et al.; Poggio et al.)",
+           check="compositional_sparsity", grid=("d=8,16", "compositional=true,false"), sets=("max_samples=2048",),
+           quick_grid=("d=8",), quick_sets=("max_samples=128", "replicas=3")),
     Recipe("norm_bounds_table", "square_loss",
            "Rademacher (norm) bound beside the generalisation gap, MLP and circular conv net on digits (Xu et al.)",
            check="norm_bounds", grid=("init_scale=0.5,1.0,1.5",), seeds=2,
@@ -88,6 +93,12 @@ RECIPES: list[Recipe] = [
            "Jacobian singular-value densities against depth, orthogonal against Gaussian (Pennington et al.)",
            check="dynamical_isometry", grid=("depth=1,2,4,8,16", "init=orthogonal,gaussian"), sets=("width=128",),
            quick_grid=("depth=1,2", "init=orthogonal,gaussian"), quick_sets=("width=8", "replicas=1")),
+    Recipe("isometry_curvature_sigma", "normalisation",
+           "Fisher λ_max against the Jacobian bound across depth, q* and σ_w² around criticality, orthogonal "
+           "against Gaussian (Sokół & Park)",
+           check="isometry_curvature", grid=("sigma_w2_scale=0.5,1,2",),
+           quick_grid=("sigma_w2_scale=1",), quick_sets=("depths=4", "q_stars=0.015625", "samples=4", "outputs=2",
+                                                         "lanczos_iterations=9")),
     Recipe("untrained_cs_recovery", "normalisation",
            "recovery error against the number of measurements, smooth signal against white noise "
            "(Heckel & Soltanolkotabi)",
