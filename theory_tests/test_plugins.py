@@ -85,7 +85,7 @@ def test_falsify_finds_no_counterexample_in_the_ranges_and_one_when_the_control_
     code, out = run_cli(capsys, "falsify", "min_norm", "--import", user_check, "--budget", "6", "--quick")
     assert code == 0 and "no counterexample in" in out.out, out.out + out.err
     assert "offset" in out.out  # the control's key was held at its default, and the output says so
-    code, out = run_cli(capsys, "falsify", "min_norm", "--import", user_check, "--budget", "8",
+    code, out = run_cli(capsys, "falsify", "min_norm", "--import", user_check, "--budget", "4",
                         "--range", "offset", "--out", str(tmp_path))
     assert code == 1, out.out + out.err
     report = json.loads((tmp_path / "falsify.json").read_text())

@@ -433,7 +433,7 @@ CHECK = register(
         negative_controls=({"flow": "gradient"}, {"sigma_term": False}),
         needs_x64=True,
         quick={"architecture": "gelu", "lr": 0.2, "steps": 2_000, "every": 10},
-        slow_corners=("steps=high", "width=high", "width=low", "every=low", "every=high", "lanczos_iterations=high",
+        slow_corners=("steps=low", "steps=high", "width=high", "width=low", "every=low", "every=high", "lanczos_iterations=high",
                       "lanczos_iterations=low", "num_eigs=high", "periods_per_window=high", "periods_per_window=low",
                       "dt=0.5", "architecture=tanh"),
         data_keys=("lr",),
