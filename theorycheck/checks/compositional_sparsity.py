@@ -425,7 +425,7 @@ CHECK = register(
         needs_x64=False,
         quick={},
         slow_corners=("d=8", "d=16", "lr=low", "lr=high", "max_samples=low", "max_samples=high", "replicas=low", "replicas=high",
-                      "channels=low", "channels=high", "steps=low", "steps=high", "epsilon=low"),
+                      "channels=low", "channels=high", "steps=low", "steps=high", "epsilon=low", "epsilon=high"),
         data_keys=("compositional", "epsilon", "lr"),
         simulate=simulate,
         verdict=verdict,

@@ -370,7 +370,7 @@ CHECK = register(
         negative_controls=({"weight_decay": 0.0, "steps": 1000},),  # λ = 0 SGD at lr 0.1 diverges by the default horizon
         needs_x64=True,
         quick={"steps": 1500},
-        slow_corners=("width=high", "steps=high", "depth=high", "lr=high", "weight_decay=low"),
+        slow_corners=("width=high", "steps=high", "depth=high", "lr=high", "weight_decay=low", "batch_size=low"),
         data_keys=("lr", "weight_decay"),
         simulate=simulate,
         verdict=verdict,
