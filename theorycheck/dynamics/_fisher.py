@@ -20,9 +20,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, Float
 
-from ._lanczos import lanczos_top_eigenpairs
-from ._observers import Observer
-from ._validation import warn_if_below_resolution
+from ._observers import Observer, warm_started_lanczos_observer
 
 
 def _check_inputs(inputs) -> None:
@@ -98,23 +96,8 @@ def top_fisher_eigenvalues(
     if isinstance(num_iterations, bool) or not isinstance(num_iterations, int) or num_iterations < k:
         raise ValueError(f"num_iterations must be an integer >= k={k}, got {num_iterations!r}")
 
-    def init(params, key):
-        flat, _ = ravel_pytree(params)
-        return jnp.zeros(flat.shape, flat.dtype)
-
-    def observe(params, start, key):
-        warn_if_below_resolution("top_fisher_eigenvalues rtol", rtol, start.dtype)
-        pairs = lanczos_top_eigenpairs(
-            fisher_vector_product(apply, params, inputs), start, key, num_iterations=num_iterations, k=k
-        )
-        record = {
-            "eigenvalues": pairs.eigenvalues,
-            "residuals": pairs.residuals,
-            "converged": pairs.residuals <= rtol * jnp.abs(pairs.eigenvalues),
-        }
-        return record, pairs.eigenvectors[0]
-
-    return Observer(init, observe)
+    return warm_started_lanczos_observer(lambda params: fisher_vector_product(apply, params, inputs), k=k,
+                                         num_iterations=num_iterations, rtol=rtol, name="top_fisher_eigenvalues")
 
 
 def fisher_block_grams(apply: Callable, params: Any, x: Float[Array, " d_in"]) -> Any:

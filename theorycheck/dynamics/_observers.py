@@ -135,6 +135,18 @@ def top_hessian_eigenvalues(
     if not isinstance(num_iterations, int) or num_iterations < k:
         raise ValueError(f"num_iterations must be an integer >= k={k}, got {num_iterations!r}")
 
+    return warm_started_lanczos_observer(lambda params: hessian_vector_product(loss_fn, params), k=k,
+                                         num_iterations=num_iterations, rtol=rtol, name="top_hessian_eigenvalues")
+
+
+def warm_started_lanczos_observer(operator_at: Callable, *, k: int, num_iterations: int, rtol: float,
+                                  name: str) -> Observer:
+    """The top ``k`` eigenpairs of the symmetric operator ``operator_at(params)`` (a matvec on the
+    flattened parameters) by Lanczos, warm-started from the previous record's top eigenvector;
+    records ``eigenvalues``, ``residuals`` and ``converged`` (residual <= rtol·|λ|). Shared by
+    :func:`top_hessian_eigenvalues` and ``top_fisher_eigenvalues``; ``name`` labels the
+    resolution warning."""
+
     def init(params, key):
         # a zero start: the first record's Lanczos starts from its own random vector (drawn from
         # the record's key), so the compiled program holds one random draw, not two
@@ -142,10 +154,8 @@ def top_hessian_eigenvalues(
         return jnp.zeros(flat.shape, flat.dtype)
 
     def observe(params, start, key):
-        warn_if_below_resolution("top_hessian_eigenvalues rtol", rtol, start.dtype)
-        pairs = lanczos_top_eigenpairs(
-            hessian_vector_product(loss_fn, params), start, key, num_iterations=num_iterations, k=k
-        )
+        warn_if_below_resolution(f"{name} rtol", rtol, start.dtype)
+        pairs = lanczos_top_eigenpairs(operator_at(params), start, key, num_iterations=num_iterations, k=k)
         record = {
             "eigenvalues": pairs.eigenvalues,
             "residuals": pairs.residuals,
