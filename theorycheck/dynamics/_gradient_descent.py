@@ -18,8 +18,28 @@ from ._validation import (
     require_transformation,
 )
 
-# grad_fn(params, key) -> (loss, grads): the only thing GD and SGD do differently.
-GradFn = Callable[[Any, jax.Array], tuple[jax.Array, Any]]
+# grad_fn(params, key) -> (loss, grads, extra_args): the only thing GD and SGD do differently.
+# extra_args ({} for GD, {"batch": batch} for SGD) reach an optimizer that takes them.
+GradFn = Callable[[Any, jax.Array], tuple[jax.Array, Any, dict]]
+
+
+def optimizer_update(optimizer: optax.GradientTransformation):
+    """``update(grads, state, params, **extra_args)`` for any optax transformation.
+
+    An ``optax.GradientTransformationExtraArgs`` (``optax.chain`` and ``inject_hyperparams`` are
+    ones; each passes the keywords on only to the parts that take them) is called with the step's
+    ``value`` (the loss at ``params``) and, in :func:`sgd`, its ``batch``: what an update rule that
+    needs the loss itself (a natural gradient's Fisher, a proximal step's inner problem) reads. A
+    plain ``GradientTransformation`` is called with ``(grads, state, params)`` alone.
+    """
+    if isinstance(optimizer, optax.GradientTransformationExtraArgs):
+        return optimizer.update
+
+    def update(grads, state, params, **extra_args):
+        del extra_args
+        return optimizer.update(grads, state, params)
+
+    return update
 
 
 def _tree_all_finite(tree) -> jax.Array:
@@ -139,12 +159,13 @@ def _simulator(
     require_every(num_steps, every)
     observers = check_observers(observers)
     num_records = num_steps // every
+    update = optimizer_update(optimizer)
 
     def step(carry, key):
         # `diverged` freezes the run; it starts true when the hyperparameters are invalid
         params, opt_state, diverged, diverged_at, t = carry
-        loss, grads = grad_fn(params, key)
-        updates, new_opt_state = optimizer.update(grads, opt_state, params)
+        loss, grads, extra_args = grad_fn(params, key)
+        updates, new_opt_state = update(grads, opt_state, params, value=loss, **extra_args)
         bad = ~(jnp.isfinite(loss) & _tree_all_finite(grads))
         diverged_at = jnp.where(~diverged & bad, t, diverged_at)
         diverged = diverged | bad
@@ -218,6 +239,8 @@ def gradient_descent(
       loss_fn: ``loss_fn(params) -> scalar`` on the full data (closed over).
       optimizer: any optax transformation; build it with :func:`plain_sgd` (or
         ``optax.inject_hyperparams``) to sweep its hyperparameters as data.
+        An ``optax.GradientTransformationExtraArgs`` also receives ``value=`` the loss at the
+        current parameters (and, in :func:`sgd`, ``batch=`` the step's minibatch).
       num_steps: number of updates (static).
       every: record the observers every ``every`` steps (static, divides ``num_steps``); records
         are taken at steps ``0, every, ..., num_steps`` (a nested scan).
@@ -241,7 +264,7 @@ def gradient_descent(
 
     def grad_fn(params, key):
         del key
-        return jax.value_and_grad(loss_fn)(params)
+        return (*jax.value_and_grad(loss_fn)(params), {})
 
     return _simulator(grad_fn, optimizer, num_steps=num_steps, every=every, observers=observers)
 
@@ -291,6 +314,6 @@ def sgd(
     def grad_fn(params, key):
         index = jax.random.choice(key, n, (batch_size,), replace=False)
         batch = jax.tree.map(lambda a: a[index], data)
-        return jax.value_and_grad(loss_fn)(params, batch)
+        return (*jax.value_and_grad(loss_fn)(params, batch), {"batch": batch})
 
     return _simulator(grad_fn, optimizer, num_steps=num_steps, every=every, observers=observers)
