@@ -137,6 +137,10 @@ def test_sgd_with_full_batch_is_gd(key):
     np.testing.assert_array_equal(first.losses, again.losses)  # same key, same numbers
     other = small(params0, jax.random.key(1))
     assert not np.array_equal(first.losses, other.losses)
+    # numpy data (as a user loads it) gives the same run as jax arrays
+    from_numpy = dynamics.sgd(batch_loss, dynamics.plain_sgd(0.1), (np.asarray(x), np.asarray(y)), batch_size=2,
+                              num_steps=30)
+    np.testing.assert_array_equal(jax.jit(from_numpy)(params0, key).losses, jax.jit(small)(params0, key).losses)
 
 
 def _moves_unless_given_its_loss(batch_loss):

@@ -305,6 +305,7 @@ def sgd(
             f"{[leaf.shape for leaf in leaves]}"
         )
     require_finite_tree("data", data)
+    data = jax.tree.map(jnp.asarray, data)  # numpy arrays cannot be indexed by a traced index
     require_positive_int("batch_size", batch_size)
     if batch_size > n:
         raise ValueError(
