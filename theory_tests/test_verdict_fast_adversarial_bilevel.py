@@ -56,7 +56,7 @@ def test_identity_i_tolerance_is_the_derived_formula():
     with jax.enable_x64(True):
         gaps, tols, mismatches, informative = fab.identity_sign_step(g, 0.3, "linf")
     gamma = 4 * U / (1 - 4 * U)
-    assert tols[0] == pytest.approx(2 * gamma + 2 * 1e-10 * 4 * 2.0 / 3.5, rel=1e-12)
+    assert tols[0] == pytest.approx(2 * gamma + 2 * 1e-10 * 4 * 2.0 / 3.5, rel=1e-12, abs=0)
     assert abs(gaps[0]) <= tols[0] and mismatches == 0 and informative[0]
 
 
@@ -79,9 +79,12 @@ def test_a_solver_short_of_the_optimum_is_inconclusive(case, monkeypatch):
 def test_a_solver_beating_the_sign_step_fails(case, monkeypatch):
     true = fab.bounds.linear_lower_level_lp
 
-    def better(g, epsilon):
+    calls = []
+
+    def better(g, epsilon):  # beats the sign step on the first sample only
         delta, value = true(g, epsilon)
-        return delta, value - 2e-9 * epsilon * float(np.sum(np.abs(g)))
+        calls.append(1)
+        return delta, value - (2e-9 * epsilon * float(np.sum(np.abs(g))) if len(calls) == 1 else 0.0)
     monkeypatch.setattr(fab.bounds, "linear_lower_level_lp", better)
     result = _verdict(case)
     assert result.outcome == "fail" and "(i) the sign step is not the maximiser" in result.reason
@@ -100,8 +103,18 @@ def test_a_vertex_off_the_sign_fails(case, monkeypatch):
     assert result.outcome == "fail" and "(i) the LP's vertex differs" in result.reason
 
 
+def test_closed_form_tolerances_are_the_derived_formulas(case):
+    config, data, arrays = case
+    eps, lam = config.epsilon, config.lam
+    details = _verdict(case).details
+    expected = 8 * U * (eps + np.max(np.abs(arrays["z"])) + np.max(np.abs(arrays["grad_z"])) / lam) / eps
+    assert details["ii_fast_bat_tolerance"] == pytest.approx(expected, rel=1e-12, abs=0)
+    assert details["ii_fast_at_tolerance"] == pytest.approx(8 * U * (2 + 1.25), rel=1e-12, abs=0)
+    assert details["iii_tolerance"] == 8 * U
+
+
 @pytest.mark.parametrize("key", ["delta_bat", "delta_at"])
-@pytest.mark.parametrize("factor, outcome", [(0.5, "pass"), (2.0, "fail")])
+@pytest.mark.parametrize("factor, outcome", [(0.5, "pass"), (2.0, "fail"), (-0.5, "pass"), (-2.0, "fail")])
 def test_closed_form_band(case, key, factor, outcome):
     config, data, arrays = case
     base = _verdict(case)
