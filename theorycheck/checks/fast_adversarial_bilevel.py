@@ -421,7 +421,9 @@ CHECK = register(
         negative_controls=({"ball": "l2"},),
         needs_x64=True,
         quick={"samples": 16, "width": 16, "directions": 2, "steps": 50, "replicates": 2},
-        slow_corners=("trend=high",),
+        # keys read only by the trend (off at quick sizes): their corners only recompile the identities
+        slow_corners=("trend=high", *(f"{k}={end}" for k in ("epsilons", "replicates", "steps", "pgd_steps", "train_lam",
+                                                              "train_implicit_lam") for end in ("low", "high"))),
         data_keys=("epsilon", "lam"),
         simulate=simulate,
         verdict=verdict,
