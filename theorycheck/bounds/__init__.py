@@ -80,8 +80,20 @@ from ._matrix_sensing import CommutingLimit as CommutingLimit
 from ._matrix_sensing import commuting_factorization_limit as commuting_factorization_limit
 from ._matrix_sensing import linearized_min_norm_interpolant as linearized_min_norm_interpolant
 from ._matrix_sensing import min_trace_psd_interpolant_commuting as min_trace_psd_interpolant_commuting
+from ._adversarial import box_qp_bvls as box_qp_bvls
+from ._adversarial import box_qp_projected_gradient as box_qp_projected_gradient
+from ._adversarial import linear_lower_level_l2 as linear_lower_level_l2
+from ._adversarial import linear_lower_level_lp as linear_lower_level_lp
+from ._adversarial import zhang22_implicit_jvp as zhang22_implicit_jvp
+from ._adversarial import zhang22_lower_level_solution as zhang22_lower_level_solution
 
 __all__ = [
+    "box_qp_bvls",
+    "box_qp_projected_gradient",
+    "linear_lower_level_l2",
+    "linear_lower_level_lp",
+    "zhang22_implicit_jvp",
+    "zhang22_lower_level_solution",
     "CommutingLimit",
     "commuting_factorization_limit",
     "linearized_min_norm_interpolant",

@@ -76,8 +76,26 @@ from ._sphere import sphere_weights as sphere_weights
 from ._confusion import pairwise_cosine_statistics as pairwise_cosine_statistics
 from ._confusion import per_sample_gradient_cosines as per_sample_gradient_cosines
 from ._confusion import per_sample_gradients as per_sample_gradients
+from ._adversarial import adversarial_loss as adversarial_loss
+from ._adversarial import adversarial_sgd as adversarial_sgd
+from ._adversarial import fast_at_attack as fast_at_attack
+from ._adversarial import fast_at_step as fast_at_step
+from ._adversarial import fast_bat_attack as fast_bat_attack
+from ._adversarial import fast_bat_step as fast_bat_step
+from ._adversarial import fgsm_perturbation as fgsm_perturbation
+from ._adversarial import input_gradient as input_gradient
+from ._adversarial import pgd_attack as pgd_attack
 
 __all__ = [
+    "adversarial_loss",
+    "adversarial_sgd",
+    "fast_at_attack",
+    "fast_at_step",
+    "fast_bat_attack",
+    "fast_bat_step",
+    "fgsm_perturbation",
+    "input_gradient",
+    "pgd_attack",
     "BatchTape",
     "Eigenpairs",
     "Observer",
