@@ -163,6 +163,7 @@ def adversarial_sgd(
     def grad_fn(params, key):
         key_batch, key_attack = jax.random.split(key)
         index = jax.random.choice(key_batch, n, (batch_size,), replace=False)
-        return jax.value_and_grad(loss)(params, (x[index], y[index]), key_attack)
+        batch = (x[index], y[index])
+        return (*jax.value_and_grad(loss)(params, batch, key_attack), {"batch": batch})
 
     return _simulator(grad_fn, optimizer, num_steps=num_steps, every=every, observers=observers)
