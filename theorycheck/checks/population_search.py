@@ -63,7 +63,7 @@ typical independent run", d̄ = gap = mean over replicates of (median − min) o
 finals: with band >= gap that alternative would pass too; the remedy scales the replicates by
 (band/gap)² (sd/√n).
 
-**Negative control.** ``selection=inverted``: exploit copies the *worst* members into the best
+**Negative control.** ``inverted=true``: exploit copies the *worst* members into the best
 ones' slots (the hypothesis "copy a better member" is broken). The best members are overwritten
 by diverged or under-trained ones, the population's best final loss ends far above the
 independent best (d̄ ≈ +0.1 against a band ≈ 0.01 at the defaults), and the check fails on the
@@ -102,8 +102,8 @@ class PopulationSearchConfig:
     lr_max: float = config_field(1.0, low=0.2, high=3.0, help="largest initial learning rate (log-spaced between)")
     batch_size: int = config_field(8, low=1, high=64, help="SGD batch size")
     width: int = config_field(16, low=8, high=64, help="hidden width of the tanh MLP")
-    selection: str = config_field("truncation", choices=("truncation", "inverted"),
-                                  help="truncation (PBT) or inverted (copy the worst: the negative control)")
+    inverted: bool = config_field(False, help="invert the selection: the best fraction copies the worst one's state "
+                                              "(the negative control; data, so it shares the default's compile)")
 
     def validate(self):
         if self.fraction is not None and math.floor(self.fraction * self.population + 1e-9) < 1:
@@ -132,13 +132,12 @@ def simulate(config: PopulationSearchConfig, data, key):
         loss, dynamics.plain_sgd(0.1), train, batch_size=config.batch_size, num_rounds=rounds,
         steps_per_round=config.steps_per_round, score_fn=lambda p: loss(p, test), record_states=True)
     lrs = jnp.exp(jnp.linspace(jnp.log(data["lr_min"]), jnp.log(data["lr_max"]), size))
-    invert = config.selection == "inverted"
 
     def experiment(key, fraction):
         key_init, key_run = jax.random.split(key)
         params0 = jax.vmap(net.init)(jax.random.split(key_init, size))
         return run(params0, key_run, {"learning_rate": lrs}, fraction=fraction, perturb=data["perturb"],
-                   weight_noise=data["weight_noise"], invert=invert)
+                   weight_noise=data["weight_noise"], invert=data["inverted"])
 
     fractions = jnp.stack([jnp.asarray(data["fraction"], jnp.float32), jnp.float32(0.0)])
     both = jax.vmap(jax.vmap(experiment, (None, 0)), (0, None))(jax.random.split(key, config.replicates), fractions)
@@ -318,11 +317,11 @@ CHECK = register(
         config_type=PopulationSearchConfig,
         run=None,
         plot=plot,
-        negative_controls=({"selection": "inverted"},),
+        negative_controls=({"inverted": True},),
         quick={"rounds": 4, "steps_per_round": 25, "replicates": 3, "population": 8},
         slow_corners=("population=high", "rounds=high", "steps_per_round=high", "replicates=high", "width=high",
                       "batch_size=high"),
-        data_keys=("fraction", "perturb", "weight_noise", "lr_min", "lr_max"),
+        data_keys=("fraction", "perturb", "weight_noise", "lr_min", "lr_max", "inverted"),
         simulate=simulate,
         verdict=verdict,
         plot_sweep=plot_sweep,
