@@ -129,3 +129,9 @@ def test_replaced_member_may_differ_from_its_twin():
 def test_lineage_roots():
     src = np.array([[1, 1, 2], [0, 1, 1], [0, 1, 2]])
     np.testing.assert_array_equal(ps.lineage_roots(src), [[0, 1, 2], [1, 1, 2], [1, 1, 1]])
+
+
+def test_significant_excess_fails_even_with_a_wide_band():
+    eps = 0.042 * np.array([-1.0, 1.0, -1.0, 1.0])
+    r = _verdict(_arrays(1.05 * _band(eps), eps))
+    assert r.outcome == "fail" and "worse than the independent runs' best" in r.reason

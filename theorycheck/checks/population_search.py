@@ -57,8 +57,9 @@ parameters + optimizer state) are recorded for replicate 0's population.
 **Verdict.** ``error`` = d̄ (mean over replicates of population best − independent best),
 ``tolerance`` = the band. Fail: a lineage copy that is not exact; a never-replaced member that
 left its twin; d̄ > band; a population whose members all diverged while the independent best is
-finite. Inconclusive: every independent run diverged (lower lr_max); the band is no narrower
-than the effect it must separate — the alternative "the population's best is only as good as a
+finite. A significant excess (d̄ > band) fails whatever its size: the one-sided test rejected
+the claim. Inconclusive: every independent run diverged (lower lr_max); a pass whose band is no
+narrower than the effect it must separate — the alternative "the population's best is only as good as a
 typical independent run", d̄ = gap = mean over replicates of (median − min) of the independent
 finals: with band >= gap that alternative would pass too; the remedy scales the replicates by
 (band/gap)² (sd/√n).
@@ -212,16 +213,16 @@ def verdict(config: PopulationSearchConfig, data, arrays) -> Result:
         mean_d = float(np.mean(d))
         band = bounds.paired_noise_band(d, CONFIDENCE)
         gap = float(np.mean(np.median(np.where(np.isfinite(ind_final), ind_final, np.inf), axis=1) - ind_best))
-        if not band < gap:
+        if mean_d > band:  # the one-sided test rejects the claim: decided, whatever the gap
+            failed.append(
+                f"the population's best final held-out loss is worse than the independent runs' best: mean paired "
+                f"difference {mean_d:.3g} > noise band {band:.3g} (99% one-sided, {n} replicates)")
+        elif not band < gap:
             need = int(math.ceil(n * (band / gap) ** 2 * 1.5)) + 1 if gap > 0 else None
             inconclusive.append(
                 f"the noise band {band:.3g} is not below the effect it must separate (median − best independent loss "
                 f"{gap:.3g}): raise replicates to >= {min(need, 16) if need else 16}"
                 + (" (or population)" if need is None or need > 16 else ""))
-        elif mean_d > band:
-            failed.append(
-                f"the population's best final held-out loss is worse than the independent runs' best: mean paired "
-                f"difference {mean_d:.3g} > noise band {band:.3g} (99% one-sided, {n} replicates)")
     outcome, reason = decide(mean_d if math.isfinite(band) or failed else float("nan"),
                              band if math.isfinite(band) else float("inf"),
                              fail_reasons=failed, inconclusive_reasons=inconclusive,
