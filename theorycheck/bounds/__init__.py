@@ -20,6 +20,7 @@ from ._diagonal_linear import woodworth20_potential as woodworth20_potential
 from ._diagonal_linear_rate import woodworth20_metric_lower_bound as woodworth20_metric_lower_bound
 from ._diagonal_linear_rate import woodworth20_residual_time as woodworth20_residual_time
 from ._gd_quadratic import eos_threshold as eos_threshold
+from ._population import paired_noise_band as paired_noise_band
 from ._central_flow import cohen25_sigma_squared as cohen25_sigma_squared
 from ._central_flow import cohen25_time_averaged_loss as cohen25_time_averaged_loss
 from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
@@ -143,6 +144,7 @@ __all__ = [
     "linearized_gd_steps_to_interpolant",
     "min_l1_interpolant",
     "min_l2_interpolant",
+    "paired_noise_band",
     "mutual_information",
     "mutual_information_condition",
     "remaining_movement",

@@ -24,6 +24,8 @@ from ._optimizers import adam as adam
 from ._optimizers import rmsprop as rmsprop
 from ._optimizers import plain_sgd as plain_sgd
 from ._progress import progress_bars as progress_bars
+from ._population import PopulationTrajectory as PopulationTrajectory
+from ._population import population_training as population_training
 from ._trajectory import STATUS_COMPLETED as STATUS_COMPLETED
 from ._trajectory import STATUS_DIVERGED as STATUS_DIVERGED
 from ._trajectory import STATUS_INVALID_HYPERPARAMS as STATUS_INVALID_HYPERPARAMS
@@ -99,6 +101,7 @@ __all__ = [
     "BatchTape",
     "Eigenpairs",
     "Observer",
+    "PopulationTrajectory",
     "PruningTrajectory",
     "STATUS_COMPLETED",
     "STATUS_DIVERGED",
@@ -144,6 +147,7 @@ __all__ = [
     "per_sample_gradient_variance",
     "per_sample_gradients",
     "plain_sgd",
+    "population_training",
     "progress_bars",
     "rmsprop",
     "rmsprop_preconditioner",

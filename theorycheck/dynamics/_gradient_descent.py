@@ -147,18 +147,14 @@ def hyperparams_valid(opt_state) -> jax.Array:
     return valid
 
 
-def _simulator(
-    grad_fn: GradFn,
-    optimizer: optax.GradientTransformation,
-    *,
-    num_steps: int,
-    every: int,
-    observers: Mapping[str, Observer] | None,
-) -> Callable[..., Trajectory]:
-    require_transformation(optimizer)
-    require_every(num_steps, every)
-    observers = check_observers(observers)
-    num_records = num_steps // every
+def update_step(grad_fn: GradFn, optimizer: optax.GradientTransformation):
+    """The scan body of one GD/SGD update, shared by every simulator built on :func:`_simulator`.
+
+    ``step((params, opt_state, diverged, diverged_at, t), key) -> (carry, loss)``: a non-finite
+    loss or gradient sets ``diverged`` (and ``diverged_at = t``) and freezes ``params`` and
+    ``opt_state`` from then on.
+    """
+
     update = optimizer_update(optimizer)
 
     def step(carry, key):
@@ -172,6 +168,36 @@ def _simulator(
         params = _tree_select(diverged, params, optax.apply_updates(params, updates))
         opt_state = _tree_select(diverged, opt_state, new_opt_state)
         return (params, opt_state, diverged, diverged_at, t + 1), loss
+
+    return step
+
+
+def block_keys(key: jax.Array, num_records: int):
+    """``(key_init, key_observe, key_steps)`` of a run from ``key``: the observers' init key, and
+    ``num_records + 1`` keys for the records and for each block of steps (block ``r`` draws its
+    ``every`` step keys as ``jax.random.split(key_steps[r], every)``; the last is never used).
+    A simulator that replays :func:`sgd`'s batches (``dynamics.population_training``) derives
+    them here too."""
+    key_init, key_loop, key_last = jax.random.split(key, 3)
+    keys = jax.vmap(jax.random.split)(jax.random.split(key_loop, num_records))  # (observe, steps)
+    key_observe = jnp.concatenate([keys[:, 0], key_last[None]])
+    key_steps = jnp.concatenate([keys[:, 1], key_last[None]])
+    return key_init, key_observe, key_steps
+
+
+def _simulator(
+    grad_fn: GradFn,
+    optimizer: optax.GradientTransformation,
+    *,
+    num_steps: int,
+    every: int,
+    observers: Mapping[str, Observer] | None,
+) -> Callable[..., Trajectory]:
+    require_transformation(optimizer)
+    require_every(num_steps, every)
+    observers = check_observers(observers)
+    num_records = num_steps // every
+    step = update_step(grad_fn, optimizer)
 
     def block(carry, xs):
         # records are taken before each block of `every` steps; the last of the num_records + 1
@@ -198,12 +224,9 @@ def _simulator(
         check_hyperparams(hyperparams)
         opt_state = with_hyperparams(optimizer.init(params0), hyperparams)
         valid = hyperparams_valid(opt_state)
-        key_init, key_loop, key_last = jax.random.split(key, 3)
+        key_init, key_observe, key_steps = block_keys(key, num_records)
         obs_states = init_observers(observers, params0, key_init, opt_state)
         state = (params0, opt_state, ~valid, jnp.array(-1), jnp.array(0))
-        block_keys = jax.vmap(jax.random.split)(jax.random.split(key_loop, num_records))  # (observe, steps)
-        key_observe = jnp.concatenate([block_keys[:, 0], key_last[None]])
-        key_steps = jnp.concatenate([block_keys[:, 1], key_last[None]])  # the last one is never used
         (state, _), (records, losses) = jax.lax.scan(
             block, (state, obs_states), (jnp.arange(num_records + 1), key_observe, key_steps)
         )
@@ -295,6 +318,14 @@ def sgd(
       as ``status = STATUS_INVALID_HYPERPARAMS`` without simulating, as for
       :func:`gradient_descent`.
     """
+    grad_fn = minibatch_grad_fn(loss_fn, data, batch_size)
+    return _simulator(grad_fn, optimizer, num_steps=num_steps, every=every, observers=observers)
+
+
+def minibatch_grad_fn(loss_fn, data, batch_size: int) -> GradFn:
+    """``grad_fn(params, key) -> (loss, grads, {"batch": batch})`` on ``batch_size`` distinct samples drawn from
+    ``key`` (validated as :func:`sgd` documents); shared by :func:`sgd` and
+    ``dynamics.population_training``."""
     leaves = jax.tree.leaves(data)
     if not leaves:
         raise ValueError("data must hold at least one array with a leading sample axis")
@@ -317,4 +348,4 @@ def sgd(
         batch = jax.tree.map(lambda a: a[index], data)
         return (*jax.value_and_grad(loss_fn)(params, batch), {"batch": batch})
 
-    return _simulator(grad_fn, optimizer, num_steps=num_steps, every=every, observers=observers)
+    return grad_fn
