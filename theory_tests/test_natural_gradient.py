@@ -119,3 +119,38 @@ def test_update_without_inputs_or_params_raises():
         dynamics.natural_gradient(_apply, data=jnp.zeros((4, 3))).update(w, ng.init(w))
     with pytest.raises(ValueError, match="output"):
         dynamics.fisher_vector_product(_apply, w, jnp.zeros((4, 3)), output="gamma")
+
+
+def test_affine_reparameterisation_is_exactly_invariant_step_by_step():
+    """Invertible F (linear model, n > P): θ = Mv + b, NG steps in v map onto NG steps in θ."""
+    x, y, w = _linear_problem(n=20, d=3, k=1)
+    rng = np.random.default_rng(1)
+    m = np.linalg.qr(rng.normal(size=(3, 3)))[0] @ np.diag([0.1, 1.0, 10.0])
+    b = rng.normal(size=(3, 1))
+    with jax.enable_x64(True):
+        xj, yj, mj, bj = (jnp.asarray(a) for a in (x, y, m, b))
+
+        def apply_v(v, inputs):
+            return inputs @ (mj @ v + bj)
+
+        v0 = jnp.asarray(np.linalg.solve(m, w - b))
+        runs = []
+        for apply, p0 in ((_apply, jnp.asarray(w)), (apply_v, v0)):
+            loss = lambda p, apply=apply: 0.5 * jnp.mean((apply(p, xj) - yj) ** 2)  # noqa: E731
+            opt = optax.chain(dynamics.natural_gradient(apply, data=xj, solver="dense"), dynamics.plain_sgd(0.3))
+            runs.append(dynamics.gradient_descent(loss, opt, num_steps=5)(p0, jax.random.key(0)).final_params)
+        mapped = mj @ runs[1] + bj
+    np.testing.assert_allclose(np.asarray(mapped), np.asarray(runs[0]), rtol=1e-9, atol=1e-12)
+    # and plain GD is not invariant under the same map (the comparison has power)
+    assert np.max(np.abs(np.asarray(mapped) - w)) > 0
+
+
+def test_natural_gradient_flow_outputs_hand_value():
+    from theorycheck import bounds
+
+    out = bounds.natural_gradient_flow_outputs([1.0, 3.0], [0.0, 1.0], [0.0, np.log(2.0)])
+    np.testing.assert_allclose(out, [[1.0, 3.0], [0.5, 2.0]], rtol=1e-15)
+    with pytest.raises(ValueError, match="times"):
+        bounds.natural_gradient_flow_outputs([1.0], [0.0], [-1.0])
+    with pytest.raises(ValueError, match="shape"):
+        bounds.natural_gradient_flow_outputs([1.0], [0.0, 1.0], [0.0])
