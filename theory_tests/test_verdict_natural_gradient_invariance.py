@@ -61,6 +61,8 @@ def test_slope_band_on_both_sides(slope, outcome):
     (0.6, 0.74, "fail"),  # range [0.46, 0.74]: outside
     (0.6, 0.76, "inconclusive"),  # range [0.44, 0.76]: straddles 0.75
     (0.05, 0.2, "fail"),
+    (0.9, 0.74, "inconclusive"),  # approached from below: range [0.74, 1.06]
+    (0.9, 0.76, "pass"),  # range [0.76, 1.04]
 ])
 def test_the_slope_correction_widens_the_range(last, previous, outcome):
     result = _verdict(_case(_slopes([1.5, previous, last])))
