@@ -84,7 +84,7 @@ def test_straddle_remedies_stay_inside_the_ranges(lr, ladder, remedy):
 
 def test_the_gd_control_fails_on_invariance_with_a_positive_limit():
     d = 0.05 * (1 + np.array([0.2, 0.1, 0.05, 0.025]))  # D → 0.05 > 0 as η → 0
-    result = _verdict(_case(d, optimizer="gd", damping=1e-4))  # damping is not GD's: no floor
+    result = _verdict(_case(d, optimizer="gd", damping=1e-9))  # damping is not GD's: no floor
     assert result.outcome == "fail" and "not invariant" in result.reason
     assert result.details["richardson_limit"] == pytest.approx(0.05, rel=1e-9)
     assert result.details["richardson_limit_relative"] > 0.9
@@ -93,19 +93,19 @@ def test_the_gd_control_fails_on_invariance_with_a_positive_limit():
 
 def test_damping_floor_formula_and_its_threshold():
     d = _slopes(1.0)
-    case = _case(d, damping=1e-6)
+    case = _case(d, damping=1e-9)
     config, data, arrays = case
     r0 = np.sqrt(np.mean(arrays["y"] ** 2))  # f_w(0) = 0
-    expected = 0.1 * STEPS * N * 1e-6 * (2 / 0.03) * r0
+    expected = 0.1 * STEPS * N * 1e-9 * (2 / 0.03) * r0
     assert ngi.damping_floor(config, data, arrays) == pytest.approx(expected, rel=1e-12)
     # σ_min chosen so that the floor is 0.04 / 0.06 of D(η_min)
     for share, outcome in ((0.04, "pass"), (0.06, "inconclusive")):
-        sigma = 0.1 * STEPS * N * 1e-6 * 2 * r0 / (share * d[-1])
-        result = _verdict(_case(d, damping=1e-6, sigma=sigma))
+        sigma = 0.1 * STEPS * N * 1e-9 * 2 * r0 / (share * d[-1])
+        result = _verdict(_case(d, damping=1e-9, sigma=sigma))
         assert result.outcome == outcome, result.reason
         assert result.details["damping_floor"] == pytest.approx(share * d[-1], rel=1e-9)
         if outcome == "inconclusive":
-            target = 0.05 * d[-1] * 1e-6 / (share * d[-1])
+            target = 0.05 * d[-1] * 1e-9 / (share * d[-1])
             assert f"lower damping to <= {target:.2g}" in result.reason
 
 
