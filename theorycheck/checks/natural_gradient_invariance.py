@@ -109,13 +109,13 @@ class NaturalGradientInvarianceConfig:
     compare: bool = config_field(True, help="also run the other optimizer (figure and details only)")
 
 
-def _problem(config, key):
+def _problem(config, kappa, key):
     kx, ka, kinit, kc = jax.random.split(key, 4)
     x = jax.random.normal(kx, (config.n, 2))
     y = jnp.sin(x @ jax.random.normal(ka, (2,)))[:, None]
     net = models.mlp([2, config.width, 1], "tanh", bias_std=0.5)
     w0, unravel = ravel_pytree(net.init(kinit))
-    c = config.kappa ** jax.random.uniform(kc, w0.shape, minval=-0.5, maxval=0.5)
+    c = kappa ** jax.random.uniform(kc, w0.shape, minval=-0.5, maxval=0.5)
     return x, y, net, w0, unravel, c
 
 
@@ -125,7 +125,7 @@ def simulate(config: NaturalGradientInvarianceConfig, data, key):
     ``φ_α(v) = (1 − α)·v + α·c ⊙ sinh(v)`` with α = 0 (``w`` itself: exactly the identity in
     floating point) and α = 1 (the reparameterisation), so both runs share one compiled scan."""
     key_problem, key_run = jax.random.split(key)
-    x, y, net, w0, unravel, c = _problem(config, key_problem)
+    x, y, net, w0, unravel, c = _problem(config, data["kappa"], key_problem)
     alphas = jnp.array([0.0, 1.0])
     starts = jnp.stack([w0, jnp.arcsinh(w0 / c)])
     ladder = config.ladder
@@ -223,7 +223,7 @@ def verdict(config: NaturalGradientInvarianceConfig, data, arrays) -> Result:
                             "is not defined there; raise width to >= 16 or lower n to <= 8")
     elif d[-1] <= roundoff:
         inconclusive.append(f"D(η_min) = {d[-1]:.3g} is at round-off (<= {roundoff:.3g}); raise steps to >= "
-                            f"{min(2 * config.steps, 40)} or kappa to >= {min(10 * config.kappa, 100):g}")
+                            f"{min(2 * config.steps, 40)} or kappa to >= {min(10 * float(data.get('kappa', config.kappa)), 100):g}")
     elif floor > FLOOR_SHARE * d[-1]:
         target = FLOOR_SHARE * d[-1] * float(data["damping"]) / floor
         inconclusive.append(f"the damping floor D_λ = {floor:.3g} exceeds {FLOOR_SHARE:g}·D(η_min) = "
@@ -317,7 +317,8 @@ CHECK = register(
         needs_x64=True,
         figure_keys=("compare",),
         quick={"compare": False, "ladder": 3, "steps": 5, "lr": 0.05},
-        data_keys=("lr", "damping"),
+        data_keys=("lr", "damping", "kappa"),
+        slow_corners=("steps=high", "ladder=high", "width=high", "n=high", "compare=true", "width=low", "n=low"),
         simulate=simulate,
         verdict=verdict,
         plot_sweep=plot_sweep,
