@@ -2,7 +2,7 @@
 
 The seed's setting (issue 18: "optimization algorithms for the graph-based semi-supervised
 learning by employing the natural gradient"), on a graph the project generates: a stochastic block
-model (:func:`models.stochastic_block_model`: 3 classes of 50 nodes, p_in = 0.2, p_out = 0.02,
+model (:func:`models.stochastic_block_model`: 3 classes of 50 nodes, p_in = 0.1, p_out = 0.04,
 16 noisy features with class signal 0.5, 3 labelled nodes per class) and Kipf & Welling's
 two-layer GCN (:func:`models.gcn`, hidden width 16, Â = D̃^{-1/2}(A + I)D̃^{-1/2}). The loss is
 the cross-entropy on the labelled nodes only; every optimizer trains full batch through
@@ -14,6 +14,13 @@ the cross-entropy on the labelled nodes only; every optimizer trains full batch 
 * ``adam``: :func:`dynamics.adam`; ``sgd``: :func:`dynamics.plain_sgd`.
 
 An observer records the training loss and the test accuracy on the unlabelled nodes every step.
+NG's damping λ = 0.1 and η = 0.5: at λ = 1e-3 the Gauss–Newton steps along the Fisher's
+near-null directions overflow the softmax (NaN within 20 steps, measured).
+
+Measured (5 seeds, 200 steps, 2026-12-04): final training loss NG 0.0024, Adam 0.0105, SGD
+0.168; test accuracy NG 0.742 ± 0.032, Adam 0.738 ± 0.027, SGD 0.756 ± 0.028 (the three are
+within one standard deviation: natural gradient fits the 9 labels fastest but does not
+generalise better here). At p_in = 0.2, p_out = 0.02 all three reach 1.000.
 
     python scripts/gcn_natural_gradient.py --out runs/figures/gcn_natural_gradient
     python scripts/gcn_natural_gradient.py --quick --out /tmp/gcn   # smoke test
@@ -89,8 +96,8 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--nodes-per-class", type=int, default=50)
-    parser.add_argument("--p-in", type=float, default=0.2)
-    parser.add_argument("--p-out", type=float, default=0.02)
+    parser.add_argument("--p-in", type=float, default=0.1)
+    parser.add_argument("--p-out", type=float, default=0.04)
     parser.add_argument("--feature-signal", type=float, default=0.5)
     parser.add_argument("--hidden", type=int, default=16)
     parser.add_argument("--lr-ng", type=float, default=0.5)
