@@ -28,6 +28,7 @@ from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve
 from ._fuss_catalan import fuss_catalan_moment as fuss_catalan_moment
 from ._fuss_catalan import gaussian_product_moments as gaussian_product_moments
 from ._isometry_fisher import sokol20_fisher_bounds as sokol20_fisher_bounds
+from ._natural_gradient import natural_gradient_flow_outputs as natural_gradient_flow_outputs
 from ._isometry_fisher import tanh_critical_point as tanh_critical_point
 from ._scalar_chain import daiheckel19_escape_steps as daiheckel19_escape_steps
 from ._scalar_chain import scalar_chain_flow_steps as scalar_chain_flow_steps
@@ -95,6 +96,7 @@ __all__ = [
     "linear_lower_level_lp",
     "zhang22_implicit_jvp",
     "zhang22_lower_level_solution",
+    "natural_gradient_flow_outputs",
     "CommutingLimit",
     "commuting_factorization_limit",
     "linearized_min_norm_interpolant",

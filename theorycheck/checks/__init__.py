@@ -28,3 +28,4 @@ from . import compositional_sparsity as compositional_sparsity
 from . import isometry_curvature as isometry_curvature
 from . import fast_adversarial_bilevel as fast_adversarial_bilevel
 from . import population_search as population_search
+from . import natural_gradient_invariance as natural_gradient_invariance

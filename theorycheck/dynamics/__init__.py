@@ -39,6 +39,8 @@ from ._fisher import fisher_block_grams as fisher_block_grams
 from ._fisher import fisher_trace as fisher_trace
 from ._fisher import fisher_vector_product as fisher_vector_product
 from ._fisher import top_fisher_eigenvalues as top_fisher_eigenvalues
+from ._natural_gradient import NaturalGradientState as NaturalGradientState
+from ._natural_gradient import natural_gradient as natural_gradient
 from ._jacobian import jacobian_singular_values as jacobian_singular_values
 from ._jacobian import single_sample_fisher_eigenvalues as single_sample_fisher_eigenvalues
 from ._jacobian import single_sample_fisher_gram as single_sample_fisher_gram
@@ -100,6 +102,7 @@ __all__ = [
     "pgd_attack",
     "BatchTape",
     "Eigenpairs",
+    "NaturalGradientState",
     "Observer",
     "PopulationTrajectory",
     "PruningTrajectory",
@@ -137,6 +140,7 @@ __all__ = [
     "layer_gradient_cosines",
     "loss_observer",
     "magnitude_scores",
+    "natural_gradient",
     "neural_collapse_metrics",
     "numerical_rank",
     "off_span_component",
