@@ -47,8 +47,11 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
                       ("bn_scale_invariance", "channel_norm_gradients", "dynamical_isometry", "isometry_curvature",
                        "dropout_decorrelation", "untrained_cs_recovery")),
     "wide": ("Wide networks and gradient geometry",
-             ("gd_global_convergence", "spline_implicit_bias", "synflow_conservation", "gradient_confusion",
-              "soft_confusion")),
+             ("gd_global_convergence", "spline_implicit_bias", "synflow_conservation",
+              "gradient_confusion", "soft_confusion")),
+    "training_methods": ("Training methods: natural gradient, proximal SGD, population search, adversarial training",
+                         ("natural_gradient_invariance", "population_search",
+                          "fast_adversarial_bilevel")),
 }
 
 
