@@ -26,3 +26,4 @@ from . import central_flow as central_flow
 from . import kernel_rich_nonlinear as kernel_rich_nonlinear
 from . import compositional_sparsity as compositional_sparsity
 from . import isometry_curvature as isometry_curvature
+from . import proximal_small_batch as proximal_small_batch

@@ -23,6 +23,7 @@ from ._observers import rmsprop_preconditioner as rmsprop_preconditioner
 from ._optimizers import adam as adam
 from ._optimizers import rmsprop as rmsprop
 from ._optimizers import plain_sgd as plain_sgd
+from ._proximal import proximal_sgd as proximal_sgd
 from ._progress import progress_bars as progress_bars
 from ._trajectory import STATUS_COMPLETED as STATUS_COMPLETED
 from ._trajectory import STATUS_DIVERGED as STATUS_DIVERGED
@@ -127,6 +128,7 @@ __all__ = [
     "per_sample_gradients",
     "plain_sgd",
     "progress_bars",
+    "proximal_sgd",
     "rmsprop",
     "rmsprop_preconditioner",
     "scale_invariance_residual",

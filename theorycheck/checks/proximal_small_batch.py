@@ -1,0 +1,297 @@
+"""Proximal SGD at small batch sizes: SGD's linear rate within a derived constant, and less update noise.
+
+**Statement.** The stochastic proximal point / minibatch-prox step
+w_{k+1} = argmin_w f_B(w) + ‖w − w_k‖²/(2γ) adds a proximal term that makes every minibatch
+problem strongly convex (modulus 1/γ), so it is well posed even at batch size 1, and converges at
+the rate of SGD with a comparable step (Wang, Wang & Srebro, COLT 2017, PMLR 65:1882–1919:
+"minibatch-prox ... achieves the statistical optimal rate regardless of minibatch size" —
+verified on the PMLR abstract page with the ``search`` tool; Asi & Duchi, SIAM J. Optim. 2019,
+arXiv:1810.05633, for the stochastic proximal point method's SGD-like rates and its robustness to
+the step; shared/THEORY.md has no section yet). Made quantitative on least squares, where both
+steps are linear maps (derived in :mod:`bounds`):
+
+  (1) *rate*: E(I + γA_B)⁻¹ ⪯ I − γ/(1 + γR²)·E A_B (R² = max_i‖x_i‖² ≥ λ_max(A_B)), so
+      proximal SGD's stationarity measure E‖∇F(w_k)‖² falls at least
+      c = (γ/η)/(1 + γR²) times as fast (per step, in log) as SGD's at learning rate η
+      (:func:`bounds.prox_rate_ratio_lower_bound`);
+  (2) *variance*: at batch size 1 the proximal step is SGD with the per-sample step
+      γ/(1 + γ‖x_i‖²) (Sherman–Morrison on (I + γx_ix_iᵀ)⁻¹), so at fixed w its update variance is
+      V_prox = Var_i[γ/(1 + γ‖x_i‖²)·x_i r_i] against SGD's V_sgd = Var_i[η x_i r_i]; for γ ≤ η it is
+      lower by the derived factor ρ = V_prox/V_sgd < 1 (:func:`bounds.single_sample_update_variances`).
+
+**Setup.** n = 64 samples, d = 8, x_i ~ N(0, I), y = Xw_true + 0.01·ε, the mean square loss
+F(w) = (1/2n)‖Xw − y‖², w_0 = 0, float64. ``replicates`` runs of ``dynamics.sgd`` with
+``dynamics.proximal_sgd`` (γ = ``gamma``, ``inner_steps`` GD steps at h = 1/(R² + 1/γ)) and as many
+with ``dynamics.plain_sgd(lr)``, both at ``batch_size`` and ``steps`` steps, ``vmap``-ed over
+the replicates' keys, recording ‖∇F(w_k)‖² every steps/100 steps. The variance is measured at
+w_0 by calling each transform on every one of the n single-sample batches (exact enumeration:
+no sampling error); the same at batch sizes 1, 2, 4, 8, 16 on 64 random batches each (figure).
+
+**Tolerances (derived).**
+* Variance, agreement with ρ: each inner GD step shrinks the inner error by at most
+  q = 1 − h(min_i‖x_i‖² + 1/γ) (:func:`bounds.inner_gd_contraction` on a single sample's one
+  nonzero eigenvalue), so each measured update is off by at most ε = q^K of its own length and
+  |V̂ − V| ≤ (2ε + ε²)·E‖u‖²; the tolerance on |V̂_prox/V_prox − 1| is that divided by V_prox
+  (plus 1e-9 for float64 rounding). The claim is V̂_prox/V̂_sgd < 1 (main error: the measured
+  ratio, tolerance 1).
+* Rate: κ̂ is the least-squares slope of log mean ‖∇F‖² over the records from step 0 to the
+  first one within 10× of the run's floor (mean of its last fifth). A replicate mean of R runs
+  has relative standard error ≤ √(2/R) (coefficient of variation of a squared norm ≤ √2); at
+  4σ each end of the window is off by at most a factor 1 + 4√(2/R), so the slope's relative
+  error is at most δ = 2·ln(1 + 4√(2/R))/ln D, D the smaller of the two curves' drops over their
+  windows. The criterion is κ̂_prox/κ̂_sgd ≥ c·(1 − δ).
+
+**Inconclusive.** A diverged run (lower lr); an inner solve with ε > 1e-3 (raise inner_steps
+to the printed N); a curve that fell less than 100× before its floor (D < 100: raise steps to
+the printed number, from the fitted rate); a δ ≥ 0.5 (raise replicates).
+
+**Range.** γ ≤ η (the hypothesis: the proximal term at least as strong as SGD's step) or
+γ ≥ 1000 (the unregularised limit, the control). Between them γ > η can make V_prox > V_sgd
+(the step is simply longer than SGD's), which is not the claim's regime.
+
+**Negative control.** ``gamma=1e4`` (1/γ → 0: no regularisation): the inner problem is the bare
+minibatch least squares, underdetermined at b = 1, and inner GD from w_k reaches its solution
+closest to w_k, the projection onto the sample's hyperplane (Kaczmarz; the minibatch ERM the
+proximal term was there to tame). Its per-sample step 1/‖x_i‖² ≫ η, so its update variance is
+~1/(η‖x‖²)² times SGD's (≈ 40 here) and the variance criterion fails, decided by the
+transform's outputs.
+"""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from theorycheck import bounds
+from theorycheck import dynamics
+from theorycheck._check import INCONCLUSIVE, Check, Result, config_field, decide, register
+
+from ._common import figure
+
+SAMPLES, DIM, NOISE = 64, 8, 0.01
+RECORDS = 100
+SWEEP_SIZES = (1, 2, 4, 8, 16)
+SWEEP_BATCHES = 64
+INNER_TOLERANCE = 1e-3  # ε = q^K above this: the inner problem is not solved
+MIN_DROP = 100.0  # a curve must fall this much before its floor for a rate fit
+FLOOR_FACTOR = 10.0  # the fit window ends at the first record within this factor of the floor
+MAX_FIT_ERROR = 0.5
+UNREGULARISED = 1000.0  # gamma at or above this: the control's limit
+
+
+@dataclasses.dataclass(frozen=True)
+class ProximalSmallBatchConfig:
+    lr: float = config_field(0.02, low=0.005, high=0.05, help="SGD's learning rate η")
+    gamma: float = config_field(0.02, low=0.001, high=1e4,
+                                help="the proximal step γ: <= lr (the claim) or >= 1000 (no regularisation: the control)")
+    batch_size: int = config_field(1, low=1, high=16, help="minibatch size of both runs (the variance criterion is at 1)")
+    steps: int = config_field(2000, low=500, high=20_000, help="steps of each run (multiple of 100)")
+    inner_steps: int = config_field(200, low=1, high=2000, help="inner GD steps K solving each proximal problem")
+    replicates: int = config_field(64, low=16, high=256, help="runs of each method (vmapped keys)")
+
+    def validate(self):
+        if self.steps % RECORDS:
+            raise ValueError(f"config key 'steps' ({self.steps}) must be a multiple of {RECORDS}")
+        if self.lr is not None and self.gamma is not None and self.lr < self.gamma < UNREGULARISED:
+            raise ValueError(
+                f"config key 'gamma' ({self.gamma}) must be <= lr ({self.lr}), the claim's regime, or >= "
+                f"{UNREGULARISED:g} (the unregularised control); between them the proximal step is longer than SGD's"
+            )
+
+
+def _problem(key):
+    key_x, key_w, key_e = jax.random.split(key, 3)
+    x = jax.random.normal(key_x, (SAMPLES, DIM))
+    w_true = jax.random.normal(key_w, (DIM,)) / jnp.sqrt(DIM)
+    y = x @ w_true + NOISE * jax.random.normal(key_e, (SAMPLES,))
+    return x, y
+
+
+def _loss(w, batch):
+    return 0.5 * jnp.mean((batch[0] @ w - batch[1]) ** 2)
+
+
+def simulate(config: ProximalSmallBatchConfig, data, key):
+    key_data, key_runs, key_sweep = jax.random.split(key, 3)
+    x, y = _problem(key_data)
+    gamma, lr = data["gamma"], data["lr"]
+    max_sq = jnp.max(jnp.sum(x**2, axis=1))
+    inner_lr = 1.0 / (max_sq + 1.0 / gamma)
+    prox = dynamics.proximal_sgd(_loss, gamma=gamma, inner_steps=config.inner_steps, inner_learning_rate=inner_lr)
+    sgd_opt = dynamics.plain_sgd(lr)
+    grad_norm = dynamics.stateless(lambda w, k: jnp.sum(jax.grad(_loss)(w, (x, y)) ** 2))
+    every = config.steps // RECORDS
+    w0 = jnp.zeros((DIM,))
+
+    def runs(optimizer):
+        run = dynamics.sgd(_loss, optimizer, (x, y), batch_size=config.batch_size, num_steps=config.steps,
+                           every=every, observers={"grad": grad_norm})
+        traj = jax.vmap(run, in_axes=(None, 0))(w0, jax.random.split(key_runs, config.replicates))
+        return traj.observations["grad"], traj.diverged
+
+    prox_grad, prox_div = runs(prox)
+    sgd_grad, sgd_div = runs(sgd_opt)
+
+    def prox_update(batch):
+        return prox.update(w0, prox.init(w0), w0, batch=batch)[0]
+
+    def sgd_update(batch):
+        return sgd_opt.update(jax.grad(_loss)(w0, batch), sgd_opt.init(w0), w0)[0]
+
+    singles = (x[:, None, :], y[:, None])
+    sweep_prox, sweep_sgd = [], []
+    for size, sub in zip(SWEEP_SIZES, jax.random.split(key_sweep, len(SWEEP_SIZES))):
+        index = jax.vmap(lambda k: jax.random.choice(k, SAMPLES, (size,), replace=False))(
+            jax.random.split(sub, SWEEP_BATCHES))
+        batches = (x[index], y[index])
+        sweep_prox.append(jax.vmap(prox_update)(batches))
+        sweep_sgd.append(jax.vmap(sgd_update)(batches))
+    return {
+        "x": x, "y": y, "w0": w0, "inner_learning_rate": inner_lr,
+        "grad_prox": prox_grad, "grad_sgd": sgd_grad,  # (replicates, RECORDS + 1)
+        "diverged": jnp.any(prox_div) | jnp.any(sgd_div),
+        "updates_prox": jax.vmap(prox_update)(singles), "updates_sgd": jax.vmap(sgd_update)(singles),
+        "sweep_prox": jnp.stack(sweep_prox), "sweep_sgd": jnp.stack(sweep_sgd),  # (sizes, batches, d)
+    }
+
+
+def total_variance(updates) -> float:
+    u = np.asarray(updates, float)
+    return float(np.mean(np.sum(u**2, axis=-1)) - np.sum(np.mean(u, axis=-2) ** 2))
+
+
+def fit_rate(curve, every):
+    """``(κ̂, drop, end)``: the decay rate per step of ``curve`` (records every ``every`` steps)
+    over the records from 0 to the first within FLOOR_FACTOR of the floor (the mean of the last
+    fifth), the drop ``curve[0]/curve[end]`` over that window, and the window's last index."""
+    curve = np.asarray(curve, float)
+    floor = float(np.mean(curve[-max(curve.size // 5, 1):]))
+    near = np.flatnonzero(curve <= FLOOR_FACTOR * floor)
+    end = int(near[0]) if near.size else curve.size - 1
+    end = max(end, 1)
+    t = np.arange(end + 1) * every
+    slope = np.polyfit(t, np.log(curve[: end + 1]), 1)[0]
+    return float(-slope), float(curve[0] / curve[end]), end
+
+
+def verdict(config: ProximalSmallBatchConfig, data, arrays) -> Result:
+    gamma, lr = float(data["gamma"]), float(data["lr"])
+    x, y, w0 = (np.asarray(arrays[k], float) for k in ("x", "y", "w0"))
+    sq = np.sum(x**2, axis=1)
+    max_sq = float(np.max(sq))
+    h = float(arrays["inner_learning_rate"])
+    v_sgd, v_prox = bounds.single_sample_update_variances(x, y, w0, lr, gamma)
+    ratio_pred = v_prox / v_sgd
+    vhat_prox, vhat_sgd = total_variance(arrays["updates_prox"]), total_variance(arrays["updates_sgd"])
+    ratio = vhat_prox / vhat_sgd
+    q = max(bounds.inner_gd_contraction(h, gamma, [s]) for s in sq)
+    eps = q ** config.inner_steps
+    scale = 1.0 / sq if np.isinf(gamma) else gamma / (1.0 + gamma * sq)
+    second = float(np.mean((scale * (x @ w0 - y)) ** 2 * sq))  # E‖u_prox‖²
+    tol_v = (2 * eps + eps**2) * second / v_prox + 1e-9
+    agreement = abs(vhat_prox / v_prox - 1.0)
+    c = bounds.prox_rate_ratio_lower_bound(gamma, lr, max_sq)
+    details = {"variance_ratio_predicted": ratio_pred, "variance_ratio_measured": ratio,
+               "variance_prox": vhat_prox, "variance_sgd": vhat_sgd, "variance_agreement": agreement,
+               "variance_agreement_tolerance": tol_v, "inner_contraction_q": q, "inner_error_bound": eps,
+               "rate_constant_c": c, "max_sq_norm": max_sq}
+    if bool(arrays["diverged"]):
+        return Result(ratio_pred, ratio, np.nan, 1.0, INCONCLUSIVE,
+                      f"a run diverged at lr={lr:g}, gamma={gamma:g}: lower lr to <= 0.02", dict(arrays), details)
+    undecided, fail_reasons = [], []
+    if eps > INNER_TOLERANCE:
+        needed = int(np.ceil(np.log(INNER_TOLERANCE) / np.log(q)))
+        undecided.append(f"the inner problem is not solved (inner error bound q^K = {eps:.2g} > {INNER_TOLERANCE:g}, "
+                         f"q = {q:.4f}); raise inner_steps to >= {needed}")
+    else:
+        if agreement > tol_v:
+            fail_reasons.append(f"the proximal update variance disagrees with the closed form: |V̂/V − 1| = "
+                                f"{agreement:.3g} > {tol_v:.3g} (derived from the inner error q^K)")
+    every = config.steps // RECORDS
+    mean_prox = np.mean(np.asarray(arrays["grad_prox"], float), axis=0)
+    mean_sgd = np.mean(np.asarray(arrays["grad_sgd"], float), axis=0)
+    k_prox, d_prox, _ = fit_rate(mean_prox, every)
+    k_sgd, d_sgd, _ = fit_rate(mean_sgd, every)
+    drop = min(d_prox, d_sgd)
+    delta = 2 * np.log1p(4 * np.sqrt(2.0 / config.replicates)) / np.log(drop) if drop > 1 else np.inf
+    rate_ratio = k_prox / k_sgd if k_sgd > 0 else np.nan
+    details.update(rate_prox=k_prox, rate_sgd=k_sgd, rate_ratio=rate_ratio, drop_prox=d_prox, drop_sgd=d_sgd,
+                   rate_fit_error=float(delta))
+    if drop < MIN_DROP:
+        slowest = min(k_prox, k_sgd)
+        needed = int(np.ceil(1.25 * np.log(FLOOR_FACTOR * MIN_DROP) / slowest / 100.0)) * 100 if slowest > 0 else 20_000
+        undecided.append(f"a stationarity curve fell only {drop:.3g}x (< {MIN_DROP:g}x) before its floor; raise steps "
+                         f"to >= {min(max(needed, config.steps * 2), 20_000)}")
+    elif delta >= MAX_FIT_ERROR:
+        undecided.append(f"the rate fit's error bound δ = {delta:.2f} is too wide; raise replicates to >= 256")
+    elif not rate_ratio >= c * (1 - delta):
+        fail_reasons.append(f"the rate: proximal SGD's ‖∇F‖² decays at κ = {k_prox:.3g}/step, {rate_ratio:.3g}x SGD's "
+                            f"{k_sgd:.3g}, below the derived constant c(1 − δ) = {c * (1 - delta):.3g}")
+    if fail_reasons:  # a decided failure stands even where another criterion could not decide
+        undecided = []
+    outcome, reason = decide(ratio, 1.0, fail_reasons=fail_reasons, inconclusive_reasons=undecided,
+                             what="the variance: V̂_prox/V̂_sgd at batch size 1")
+    if outcome == "fail" and not ratio <= 1.0:
+        reason = reason.replace("V̂_prox/V̂_sgd at batch size 1", "V̂_prox/V̂_sgd at batch size 1 (not lower than SGD's)", 1)
+    return Result(predicted=ratio_pred, measured=ratio, error=float(ratio), tolerance=1.0, outcome=outcome,
+                  reason=reason, arrays={k: np.asarray(v) for k, v in arrays.items()}, details=details)
+
+
+def plot(config: ProximalSmallBatchConfig, result: Result, path) -> None:
+    a = result.arrays
+    fig, axes = figure(1, 2)
+    left, right = axes[0]
+    every = config.steps // RECORDS
+    t = np.arange(RECORDS + 1) * every
+    for name, label in (("grad_prox", f"proximal SGD, γ = {config.gamma:g}"), ("grad_sgd", f"SGD, η = {config.lr:g}")):
+        left.semilogy(t, np.mean(a[name], axis=0), label=label)
+    left.set_xlabel("step")
+    left.set_ylabel("mean ‖∇F(w_k)‖²")
+    left.set_title(f"batch size {config.batch_size}: {result.outcome.upper()}", fontsize=9)
+    left.legend(fontsize=7)
+    sizes = np.array(SWEEP_SIZES)
+    right.loglog(sizes, [total_variance(u) for u in a["sweep_prox"]], "o-", label="proximal SGD")
+    right.loglog(sizes, [total_variance(u) for u in a["sweep_sgd"]], "s-", label="SGD")
+    right.set_xlabel("batch size")
+    right.set_ylabel("update variance at w_0")
+    right.legend(fontsize=7)
+    fig.savefig(path, dpi=110)
+
+
+def plot_sweep(rows, path) -> None:
+    fig, axes = figure(1, 1)
+    ax = axes[0, 0]
+    for row in rows:
+        details = row.get("details") or {}
+        measured = details.get("variance_ratio_measured")
+        if measured is None:
+            continue
+        ax.scatter(row["config"]["gamma"] / row["config"]["lr"], measured,
+                   c={"pass": "C2", "fail": "C3"}.get(row["outcome"], "C7"))
+    ax.axhline(1.0, color="k", ls="--", lw=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("γ/η")
+    ax.set_ylabel("V_prox/V_sgd at batch size 1")
+    fig.savefig(path, dpi=110)
+
+
+CHECK = register(
+    Check(
+        name="proximal_small_batch",
+        statement="Proximal SGD (minibatch prox) at batch size 1 decays ‖∇F‖² at SGD's rate within "
+                  "c = (γ/η)/(1 + γR²) and its update variance is lower than SGD's by the closed-form factor.",
+        source="Wang, Wang, Srebro, COLT 2017 (minibatch-prox); Asi & Duchi, SIAM J. Optim. 2019, arXiv:1810.05633",
+        config_type=ProximalSmallBatchConfig,
+        run=None,
+        plot=plot,
+        plot_sweep=plot_sweep,
+        negative_controls=({"gamma": 1e4},),
+        needs_x64=True,
+        quick={"steps": 1000, "inner_steps": 150, "replicates": 32},
+        data_keys=("lr", "gamma"),
+        simulate=simulate,
+        verdict=verdict,
+    )
+)
