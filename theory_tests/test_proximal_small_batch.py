@@ -1,0 +1,49 @@
+"""proximal_small_batch run at quick sizes: the default passes and the control (γ = 1e4) fails on
+the variance, each on 2 seeds, with the measured numbers against the closed form; more seeds and
+the default sizes under -m slow."""
+
+import numpy as np
+import pytest
+
+from _support import run_check
+
+QUICK = {"steps": 1000, "replicates": 16}
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return run_check("proximal_small_batch", seed=0, **QUICK)
+
+
+def test_default_passes_with_the_closed_form_variance_and_a_comparable_rate(default_run):
+    result = default_run
+    assert result.outcome == "pass", result.reason
+    d = result.details
+    assert d["variance_agreement"] <= d["variance_agreement_tolerance"]
+    assert d["variance_ratio_measured"] < 1
+    assert d["rate_ratio"] >= d["rate_constant_c"] * (1 - d["rate_fit_error"])
+    # the batch-size sweep: SGD's variance falls like (n − B)/(B(n − 1)) and the prox stays below it
+    sgd = [np.mean(np.sum(u**2, -1)) - np.sum(np.mean(u, 0) ** 2) for u in result.arrays["sweep_sgd"]]
+    prox = [np.mean(np.sum(u**2, -1)) - np.sum(np.mean(u, 0) ** 2) for u in result.arrays["sweep_prox"]]
+    assert all(p < s for p, s in zip(prox, sgd)) and sgd[-1] < sgd[0]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_control_fails_on_the_variance(seed):
+    result = run_check("proximal_small_batch", seed=seed, gamma=1e4, **QUICK)
+    assert result.outcome == "fail", result.reason
+    assert "not lower than SGD's" in result.reason and result.measured > 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_default_passes_on_more_seeds_at_the_default_sizes(seed):
+    result = run_check("proximal_small_batch", seed=seed)
+    assert result.outcome == "pass", result.reason
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batch_size", [2, 8])
+def test_larger_batches_pass(batch_size):
+    result = run_check("proximal_small_batch", seed=5, batch_size=batch_size)
+    assert result.outcome == "pass", result.reason
