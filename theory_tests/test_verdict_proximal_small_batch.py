@@ -84,10 +84,11 @@ def test_the_agreement_tolerance_is_derived_from_the_inner_error():
 
 
 @pytest.mark.parametrize("inner_steps", [200, 12])
+@pytest.mark.parametrize("sign", [1, -1])
 @pytest.mark.parametrize("side, outcome", [(0.9, "pass"), (1.1, "fail")])
-def test_the_variance_agrees_with_the_closed_form(inner_steps, side, outcome):
+def test_the_variance_agrees_with_the_closed_form(inner_steps, sign, side, outcome):
     tol = _case(inner_steps=inner_steps).details["variance_agreement_tolerance"]
-    result = _case(inner_steps=inner_steps, prox_scale=np.sqrt(1 + side * tol))
+    result = _case(inner_steps=inner_steps, prox_scale=np.sqrt(1 + sign * side * tol))
     assert result.details["variance_agreement"] == pytest.approx(side * tol, rel=1e-3)
     assert result.outcome == outcome, result.reason
     if outcome == "fail":
