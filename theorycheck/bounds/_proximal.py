@@ -53,9 +53,9 @@ def prox_rate_ratio_lower_bound(gamma, lr, max_sq_norm):
     bounds every minibatch's ``A_B``), ``(I + γA_B)⁻¹ ⪯ I − γ/(1 + γR²)·A_B``, so in expectation
     the proximal step contracts the error at least like SGD with step ``γ/(1 + γR²)``: its mean
     decays at least ``(γ/η)/(1 + γR²)`` times as fast (per step, in log) as SGD's at η for small
-    steps, where the rate is linear in the step (derived here; Asi & Duchi's observation that
-    the proximal point step behaves like a gradient step with an effective step
-    ``γ/(1 + γL)``, arXiv:1810.05633). ``inf`` at ``γ = inf`` is reported as ``1/(ηR²)``.
+    steps, where the rate is linear in the step (derived here). The effective-step view
+    ``γ/(1 + γL)`` is attributed to Asi & Duchi (arXiv:1810.05633) *unverified*: only that
+    paper's abstract was found. ``inf`` at ``γ = inf`` is reported as ``1/(ηR²)``.
     """
     gamma, lr, max_sq_norm = float(gamma), float(lr), float(max_sq_norm)
     if np.isinf(gamma):

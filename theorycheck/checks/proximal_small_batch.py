@@ -6,9 +6,12 @@ problem strongly convex (modulus 1/γ), so it is well posed even at batch size 1
 the rate of SGD with a comparable step (Wang, Wang & Srebro, COLT 2017, PMLR 65:1882–1919:
 "minibatch-prox ... achieves the statistical optimal rate regardless of minibatch size" —
 verified on the PMLR abstract page with the ``search`` tool; Asi & Duchi, SIAM J. Optim. 2019,
-arXiv:1810.05633, for the stochastic proximal point method's SGD-like rates and its robustness to
-the step; shared/THEORY.md has no section yet). Made quantitative on least squares, where both
-steps are linear maps (derived in :mod:`bounds`):
+arXiv:1810.05633, "aProx": only its abstract was found (latex-in-arxiv.com: model-based methods
+incl. proximal point "enjoy stronger convergence and robustness guarantees than classical
+approaches", linear convergence under strong growth); the effective-step view γ/(1 + γL) used
+below is derived here and its attribution to that paper is **unverified**; shared/THEORY.md has
+no section yet). Made quantitative on two problems (``problem``). On least squares both steps are
+linear maps (derived in :mod:`bounds`):
 
   (1) *rate*: E(I + γA_B)⁻¹ ⪯ I − γ/(1 + γR²)·E A_B (R² = max_i‖x_i‖² ≥ λ_max(A_B)), so
       proximal SGD's stationarity measure E‖∇F(w_k)‖² falls at least
@@ -19,6 +22,24 @@ steps are linear maps (derived in :mod:`bounds`):
       V_prox = Var_i[γ/(1 + γ‖x_i‖²)·x_i r_i] against SGD's V_sgd = Var_i[η x_i r_i]; for γ ≤ η it is
       lower by the derived factor ρ = V_prox/V_sgd < 1 (:func:`bounds.single_sample_update_variances`).
 
+On a small net (``problem=mlp``) there is no closed form; the same two criteria are made
+local (the local-quadratic argument, derived here): near w with per-sample Hessians H_i, the
+prox step on sample i is the prox of f_i's quadratic model up to a remainder,
+u_i ≈ −γ(I + γH_i)⁻¹g_i, so
+
+  (1') *rate*: where 0 ⪯ H_i ⪯ L_B·I the step contracts like SGD with step ≥ γ/(1 + γL_B), so
+      c = (γ/η)/(1 + γL_B) as in (1), with L_B = max_i λ_max(H_i) *measured* (exact
+      eigenvalues of the per-sample Hessians at w_0 and at the first SGD run's end; p = 41 is
+      small enough for ``jax.hessian``, so no Lanczos error enters). Not derived: the per-sample
+      Hessians are indefinite (λ_min ≈ −5 at w_0), where (I + γH_i)⁻¹ expands by up to
+      1/(1 + γλ_min) (≈ 1.1 at γ = 0.02), and the fit window starts away from the minimum;
+      the bound is the least-squares one with a measured L_B, and it held on every seed run;
+  (2') *variance*: the prediction V_quad = Var_i[γ(I + γH_i)⁻¹g_i] at w_0 from g_i and H_i alone,
+      with a tolerance on |V̂_prox − V_quad| from the Taylor remainder of ∇f_i measured at the
+      model's own prox point and the inner error q^K (:func:`net_variance_prediction`: the
+      identity is derived, the remainder measured, its factor-2 margin estimated). The main
+      claim is V̂_prox/V̂_sgd < 1, measured.
+
 **Setup.** n = 64 samples, d = 8, x_i ~ N(0, I), y = Xw_true + 0.01·ε, the mean square loss
 F(w) = (1/2n)‖Xw − y‖², w_0 = 0, float64. ``replicates`` runs of ``dynamics.sgd`` with
 ``dynamics.proximal_sgd`` (γ = ``gamma``, ``inner_steps`` GD steps at h = 1/(R² + 1/γ)) and as many
@@ -26,6 +47,12 @@ with ``dynamics.plain_sgd(lr)``, both at ``batch_size`` and ``steps`` steps, ``v
 the replicates' keys, recording ‖∇F(w_k)‖² every steps/100 steps. The variance is measured at
 w_0 by calling each transform on every one of the n single-sample batches (exact enumeration:
 no sampling error); the same at batch sizes 1, 2, 4, 8, 16 on 64 random batches each (figure).
+``problem=mlp``: a 3-8-1 tanh net (:func:`models.mlp`, 41 parameters as one flat vector) labels
+n = 64 inputs x ~ N(0, I_3) (:func:`models.teacher_student`, noise 0.01); the student starts at
+the teacher plus N(0, 0.3²) per parameter (in the teacher's basin: the local-quadratic argument's
+hypothesis). Inner step h = 1/(2L_0 + 1/γ), L_0 = max_i λ_max(H_i(w_0)) (the factor 2: the Hessians
+move along the run). Same runs, records and single-sample enumeration; also recorded: g_i and
+H_i at w_0, ∇f_i(w_0 + u_i), and H_i at the first SGD run's end.
 
 **Tolerances (derived).**
 * Variance, agreement with ρ: each inner GD step shrinks the inner error by at most
@@ -40,6 +67,11 @@ no sampling error); the same at batch sizes 1, 2, 4, 8, 16 on 64 random batches 
   4σ each end of the window is off by at most a factor 1 + 4√(2/R), so the slope's relative
   error is at most δ = 2·ln(1 + 4√(2/R))/ln D, D the smaller of the two curves' drops over their
   windows. The criterion is κ̂_prox/κ̂_sgd ≥ c·(1 − δ).
+
+* mlp: the inner contraction q = max |1 − h(λ + 1/γ)| over every eigenvalue λ of every H_i at
+  w_0 and at SGD's end (local: the inner problem is f_i + ‖·‖²/(2γ) near those points), the same
+  gate ε = q^K <= 1e-3; the agreement criterion |V̂_prox − V_quad| <= the bound of (2'); the rate
+  criterion as above with c from (1').
 
 **Inconclusive.** A diverged run (lower lr); an inner solve with ε > 1e-3 (raise inner_steps
 to the printed N = ⌈ln 1e-3/ln q⌉; this gates both criteria: an inexact prox is a slower one);
@@ -56,7 +88,11 @@ minibatch least squares, underdetermined at b = 1, and inner GD from w_k reaches
 closest to w_k, the projection onto the sample's hyperplane (Kaczmarz; the minibatch ERM the
 proximal term was there to tame). Its per-sample step 1/‖x_i‖² ≫ η, so its update variance is
 ~1/(η‖x‖²)² times SGD's (≈ 40 here) and the variance criterion fails, decided by the
-transform's outputs.
+transform's outputs. On the net the same control makes the inner problem nonconvex
+(1/γ + λ_min(H_i) < 0: q >= 1, the rate cannot be decided), and inner GD from w_0 fits sample i
+with steps much longer than η along its gradient: V̂_prox/V̂_sgd ≫ 1, and the variance criterion
+fails, decided by the transform's outputs (the variance criterion is not gated by the inner
+solve on the net; a pass is).
 """
 
 import dataclasses
@@ -206,10 +242,10 @@ def simulate(config: ProximalSmallBatchConfig, data, key):
         # the local-quadratic prediction's inputs: per-sample gradients and Hessians at w_0, each
         # sample's gradient at the transform's output w_0 + u_i (its Taylor remainder and inner
         # residual), and the per-sample Hessians at the first SGD run's end (L_B and q there)
-        ones = jnp.eye(SAMPLES)
-        at_update = jax.vmap(lambda u, e: jax.grad(weighted_loss)(w0 + u, (x, y, e)))(all_prox[:SAMPLES], ones)
+        quad = -gamma * jnp.linalg.solve(jnp.eye(w0.size)[None] + gamma * hessians0, grads0[..., None])[..., 0]
+        at_quad = jax.vmap(lambda u, e: jax.grad(weighted_loss)(w0 + u, (x, y, e)))(quad, jnp.eye(SAMPLES))
         _, hessians_end = _per_sample_hessians(weighted_loss, sgd_final[0], x, y)
-        extra = {"grads0": grads0, "hessians0": hessians0, "grads_at_update": at_update, "hessians_end": hessians_end}
+        extra = {"grads0": grads0, "hessians0": hessians0, "grads_at_quad": at_quad, "hessians_end": hessians_end}
     return {**extra,
         "x": x, "y": y, "w0": w0, "inner_learning_rate": inner_lr,
         "grad_prox": prox_grad, "grad_sgd": sgd_grad,  # (replicates, RECORDS + 1)
@@ -309,37 +345,35 @@ def verdict(config: ProximalSmallBatchConfig, data, arrays) -> Result:
                   reason=reason, arrays={k: np.asarray(v) for k, v in arrays.items()}, details=details)
 
 
-def net_variance_prediction(grads, hessians, updates, grads_at_update, gamma):
+def net_variance_prediction(grads, hessians, grads_at_quad, gamma, inner_error):
     """``(V_quad, bound, min_curvature)``: the local-quadratic prediction of the proximal update
-    variance over single samples, and a bound on its distance to the measured one.
+    variance over single samples at w, and the tolerance on its distance to the measured one.
 
-    **Statement (derived here).** Write f_i's gradient at w + u as g_i + H_i u + r_i(u) (r_i: the
-    Taylor remainder). The transform's update u_i leaves the inner residual
-    ρ_i = ∇f_i(w + u_i) + u_i/γ (0 for an exact prox), so (I + γH_i)u_i = −γ(g_i + r_i − ρ_i) and
-    u_i − u_i^quad = −γ(I + γH_i)⁻¹(r_i − ρ_i), u_i^quad = −γ(I + γH_i)⁻¹g_i the exact prox of
-    f_i's quadratic model. Where 1 + γλ_min(H_i) > 0, ‖u_i − u_i^quad‖ ≤ ε_i =
-    γ‖r_i − ρ_i‖/(1 + γλ_min(H_i)), and for two families with ‖a_i − b_i‖ ≤ ε_i the total
-    variances differ by at most E[ε_i(‖a_i‖ + ‖b_i‖)] + E[ε_i]·(‖Ea‖ + ‖Eb‖). r_i and ρ_i are
-    *measured* at the transform's own output: the bound says how much of the measured variance
-    the per-sample quadratic models explain; it is an a-posteriori certificate, not an
-    independent test of the transform. ``bound`` is inf where some 1 + γλ_min(H_i) <= 0 (the
-    quadratic model's prox is not defined there: γ = 1e4).
+    **Statement (derived here, one step estimated).** u_i^quad = −γ(I + γH_i)⁻¹g_i is the exact
+    prox of f_i's quadratic model at w. Write ∇f_i(w + u) = g_i + H_i u + r_i(u) (r_i: the Taylor
+    remainder); the exact prox u_i* solves (I + γH_i)u = −γ(g_i + r_i(u)), so
+    u_i* − u_i^quad = −γ(I + γH_i)⁻¹r_i(u_i*) and, where 1 + γλ_min(H_i) > 0,
+    ‖u_i* − u_i^quad‖ <= γ‖r_i(u_i*)‖/(1 + γλ_min(H_i)). r_i is *measured* at u_i^quad
+    (``grads_at_quad``: independent of the transform's output), not at u_i*; they differ by
+    O(‖r‖), so the remainders by a higher order, and the tolerance takes 2‖r_i(u_i^quad)‖
+    (a margin, estimated, not derived). The inner solve adds ‖u_i − u_i*‖ <= ε‖u_i*‖ (ε = q^K,
+    ``inner_error``). For two families with ‖a_i − b_i‖ <= ε_i the total variances differ by at
+    most E[ε_i(‖a_i‖ + ‖b_i‖)] + E[ε_i]·(‖Ea‖ + ‖Eb‖) (derived), applied with ‖a_i‖ bounded by
+    ‖b_i‖ + ε_i. ``bound`` is inf (and V_quad NaN) where some 1 + γλ_min(H_i) <= 0: the model's
+    prox is not defined there (γ = 1e4).
     """
-    g, h, u, gu = (np.asarray(a, float) for a in (grads, hessians, updates, grads_at_update))
+    g, h, gq = (np.asarray(a, float) for a in (grads, hessians, grads_at_quad))
     p = g.shape[1]
-    min_curv = float(np.min(np.linalg.eigvalsh(h)[:, 0]))
-    inverse_gamma = 0.0 if np.isinf(gamma) else 1.0 / gamma
-    if not 1.0 + gamma * min_curv > 0 or np.isinf(gamma):
-        return np.nan, np.inf, min_curv
-    system = np.eye(p)[None] + gamma * h
-    quad = -gamma * np.linalg.solve(system, g[..., None])[..., 0]
-    remainder = gu - g - np.einsum("ipq,iq->ip", h, u)
-    residual = gu + inverse_gamma * u
     lam_min = np.linalg.eigvalsh(h)[:, 0]
-    eps = gamma * np.linalg.norm(remainder - residual, axis=1) / (1.0 + gamma * lam_min)
-    mean_a, mean_b = np.linalg.norm(u.mean(0)), np.linalg.norm(quad.mean(0))
-    bound = float(np.mean(eps * (np.linalg.norm(u, axis=1) + np.linalg.norm(quad, axis=1)))
-                  + np.mean(eps) * (mean_a + mean_b))
+    min_curv = float(np.min(lam_min))
+    if np.isinf(gamma) or not 1.0 + gamma * min_curv > 0:
+        return np.nan, np.inf, min_curv
+    quad = -gamma * np.linalg.solve(np.eye(p)[None] + gamma * h, g[..., None])[..., 0]
+    remainder = gq - g - np.einsum("ipq,iq->ip", h, quad)
+    size = np.linalg.norm(quad, axis=1)
+    eps = 2.0 * gamma * np.linalg.norm(remainder, axis=1) / (1.0 + gamma * lam_min) + inner_error * size
+    mean_b = np.linalg.norm(quad.mean(0))
+    bound = float(np.mean(eps * (2 * size + eps)) + np.mean(eps) * (2 * mean_b + np.mean(eps)))
     return total_variance(quad), bound, min_curv
 
 
@@ -348,14 +382,14 @@ def _net_verdict(config, data, arrays) -> Result:
     h = float(arrays["inner_learning_rate"])
     vhat_prox, vhat_sgd = total_variance(arrays["updates_prox"]), total_variance(arrays["updates_sgd"])
     ratio = vhat_prox / vhat_sgd
-    v_quad, bound, min_curv = net_variance_prediction(arrays["grads0"], arrays["hessians0"], arrays["updates_prox"],
-                                                      arrays["grads_at_update"], gamma)
-    ratio_pred = v_quad / vhat_sgd
     eig = np.concatenate([np.linalg.eigvalsh(np.asarray(arrays[k], float)).ravel() for k in ("hessians0", "hessians_end")])
     top = float(np.max(eig))  # L_B: the largest per-sample Hessian eigenvalue at w_0 and at SGD's end
     inverse_gamma = 0.0 if np.isinf(gamma) else 1.0 / gamma
     q = float(np.max(np.abs(1.0 - h * (eig + inverse_gamma))))
     eps = q ** config.inner_steps
+    v_quad, bound, min_curv = net_variance_prediction(arrays["grads0"], arrays["hessians0"], arrays["grads_at_quad"],
+                                                      gamma, min(eps, 1.0))
+    ratio_pred = v_quad / vhat_sgd
     c = bounds.prox_rate_ratio_lower_bound(gamma, lr, top)
     details = {"variance_ratio_predicted": ratio_pred, "variance_ratio_measured": ratio,
                "variance_prox": vhat_prox, "variance_sgd": vhat_sgd, "variance_prediction_error": abs(vhat_prox - v_quad),
@@ -372,9 +406,9 @@ def _net_verdict(config, data, arrays) -> Result:
         needed = int(np.ceil(np.log(INNER_TOLERANCE) / np.log(q)))
         inner_unsolved.append(f"the inner problem is not solved (inner error bound q^K = {eps:.2g} > {INNER_TOLERANCE:g}, "
                               f"q = {q:.4f}); raise inner_steps to >= {needed}")
-    elif not abs(vhat_prox - v_quad) <= bound * (1 + 1e-9) + 1e-12 * vhat_prox:
+    elif not abs(vhat_prox - v_quad) <= bound + 1e-9 * vhat_prox:
         fail_reasons.append(f"the proximal update variance disagrees with the per-sample quadratic prediction: "
-                            f"|V̂ − V_quad| = {abs(vhat_prox - v_quad):.3g} > {bound:.3g} (the derived bound)")
+                            f"|V̂ − V_quad| = {abs(vhat_prox - v_quad):.3g} > {bound:.3g} (the tolerance of net_variance_prediction)")
     _rate_criterion(config, arrays, c, details, fail_reasons, rate_undecided)
     # the variance criterion is decided by the transform's outputs at w_0 whatever the inner accuracy
     # (γ = 1e4 has no strongly convex inner problem); a pass needs the inner solve and the rate
@@ -431,13 +465,14 @@ CHECK = register(
     Check(
         name="proximal_small_batch",
         statement="Proximal SGD (minibatch prox) at batch size 1 decays ‖∇F‖² at SGD's rate within "
-                  "c = (γ/η)/(1 + γR²) and its update variance is lower than SGD's by the closed-form factor.",
+                  "c = (γ/η)/(1 + γR²) and its update variance is lower than SGD's by the closed-form factor "
+                  "(least squares); on a small tanh net the same with a measured L_B and V_prox < V_sgd measured.",
         source="Wang, Wang, Srebro, COLT 2017 (minibatch-prox); Asi & Duchi, SIAM J. Optim. 2019, arXiv:1810.05633",
         config_type=ProximalSmallBatchConfig,
         run=None,
         plot=plot,
         plot_sweep=plot_sweep,
-        negative_controls=({"gamma": 1e4},),
+        negative_controls=({"gamma": 1e4}, {"gamma": 1e4, "problem": "mlp"}),
         needs_x64=True,
         quick={"steps": 1000, "replicates": 16},
         slow_corners=("steps=high", "steps=low", "inner_steps=high", "inner_steps=low", "replicates=high",
