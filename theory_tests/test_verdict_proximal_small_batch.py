@@ -297,5 +297,6 @@ def test_mlp_the_control_fails_on_the_variance_though_its_inner_problem_is_nonco
     result = _net_case(gamma=1e4)
     assert result.details["inner_contraction_q"] >= 1 and np.isnan(result.predicted)
     assert result.outcome == "fail" and "not lower than SGD's" in result.reason and result.measured > 5
+    assert "the rate" not in _net_case(gamma=1e4, rate_ratio=0.01).reason  # undecided there, never failed
     calm = _net_case(gamma=1e4, prox_scale=0.01)  # a lower variance cannot pass without a solved inner problem
     assert calm.outcome == "inconclusive" and "lower gamma" in calm.reason
