@@ -6,8 +6,16 @@ P = "theorycheck/checks/proximal_small_batch.py"
 T = ("-n", "0", "theory_tests/test_verdict_proximal_small_batch.py")
 
 MUTANTS = [
-    Mutant("vpsb-variance-line-10x", P, "outcome, reason = decide(ratio, 1.0,", "outcome, reason = decide(ratio, 10.0,",
+    Mutant("vpsb-variance-line-10x", P, "decide(ratio, 1.0, fail_reasons=fail_reasons, inconclusive_reasons=undecided,\n"
+           '                             what="the variance: V̂_prox/V̂_sgd at batch size 1")',
+           "decide(ratio, 10.0, fail_reasons=fail_reasons, inconclusive_reasons=undecided,\n"
+           '                             what="the variance: V̂_prox/V̂_sgd at batch size 1")',
            "the variance may be up to 10x SGD's", tests=T),
+    Mutant("vpsb-mlp-variance-line-10x", P, "decide(ratio, 1.0, fail_reasons=fail_reasons, inconclusive_reasons=undecided,\n"
+           '                             what="the variance: V̂_prox/V̂_sgd at batch size 1 (mlp)")',
+           "decide(ratio, 10.0, fail_reasons=fail_reasons, inconclusive_reasons=undecided,\n"
+           '                             what="the variance: V̂_prox/V̂_sgd at batch size 1 (mlp)")',
+           "mlp: the variance may be up to 10x SGD's", tests=T),
     Mutant("vpsb-agreement-tol-10x", P, "tol_v = (2 * eps + eps**2) * second / v_prox + 1e-9",
            "tol_v = 10 * ((2 * eps + eps**2) * second / v_prox + 1e-9)", "the agreement tolerance loosened 10x", tests=T),
     Mutant("vpsb-agreement-abs-dropped", P, "agreement = abs(vhat_prox / v_prox - 1.0)", "agreement = vhat_prox / v_prox - 1.0",
@@ -22,4 +30,12 @@ MUTANTS = [
            "a curve that barely fell decides the rate", tests=T),
     Mutant("vpsb-drop-min-to-max", P, "    drop = min(d_prox, d_sgd)", "    drop = max(d_prox, d_sgd)",
            "the faster curve's drop instead of the slower's", tests=T),
+    Mutant("vpsb-mlp-prediction-bound-10x", P, "    elif not abs(vhat_prox - v_quad) <= bound + 1e-9 * vhat_prox:",
+           "    elif not abs(vhat_prox - v_quad) <= 10 * bound + 1e-9 * vhat_prox:",
+           "mlp: the quadratic prediction's tolerance loosened 10x", tests=T),
+    Mutant("vpsb-mlp-top-curvature-at-w0-only", P, 'for k in ("hessians0", "hessians_end")])',
+           'for k in ("hessians0",)])', "mlp: L_B and q from w_0's Hessians only", tests=T),
+    Mutant("vpsb-mlp-variance-gated-by-inner", P, "    undecided = [] if variance_failed else inner_unsolved + rate_undecided",
+           "    undecided = inner_unsolved + rate_undecided",
+           "mlp: an unsolved inner problem hides the variance failure (the control inconclusive)", tests=T),
 ]
