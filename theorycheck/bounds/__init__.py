@@ -40,6 +40,10 @@ from ._low_rank import eckart_young_distance as eckart_young_distance
 from ._low_rank import galanti23_decay as galanti23_decay
 from ._low_rank import galanti23_low_rank_distance as galanti23_low_rank_distance
 from ._low_rank import galanti23_unrolled_weights as galanti23_unrolled_weights
+from ._proximal import inner_gd_contraction as inner_gd_contraction
+from ._proximal import least_squares_prox_step as least_squares_prox_step
+from ._proximal import prox_rate_ratio_lower_bound as prox_rate_ratio_lower_bound
+from ._proximal import single_sample_update_variances as single_sample_update_variances
 from ._sgd_noise import galanti23_sgd_noise_floor as galanti23_sgd_noise_floor
 from ._sgd_noise import simplex_etf_cosine as simplex_etf_cosine
 from ._ntk import du19_gram_infinite as du19_gram_infinite
@@ -119,6 +123,10 @@ __all__ = [
     "galanti23_decay",
     "galanti23_low_rank_distance",
     "galanti23_sgd_noise_floor",
+    "inner_gd_contraction",
+    "least_squares_prox_step",
+    "prox_rate_ratio_lower_bound",
+    "single_sample_update_variances",
     "galanti23_stationarity_distance",
     "galanti23_stationarity_from_step",
     "galanti23_sparse_rademacher_bound",

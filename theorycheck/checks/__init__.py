@@ -29,3 +29,4 @@ from . import isometry_curvature as isometry_curvature
 from . import fast_adversarial_bilevel as fast_adversarial_bilevel
 from . import population_search as population_search
 from . import natural_gradient_invariance as natural_gradient_invariance
+from . import proximal_small_batch as proximal_small_batch

@@ -23,6 +23,7 @@ from ._observers import rmsprop_preconditioner as rmsprop_preconditioner
 from ._optimizers import adam as adam
 from ._optimizers import rmsprop as rmsprop
 from ._optimizers import plain_sgd as plain_sgd
+from ._proximal import proximal_sgd as proximal_sgd
 from ._progress import progress_bars as progress_bars
 from ._population import PopulationTrajectory as PopulationTrajectory
 from ._population import population_training as population_training
@@ -153,6 +154,7 @@ __all__ = [
     "plain_sgd",
     "population_training",
     "progress_bars",
+    "proximal_sgd",
     "rmsprop",
     "rmsprop_preconditioner",
     "scale_invariance_residual",
