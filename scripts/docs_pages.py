@@ -50,7 +50,7 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
              ("gd_global_convergence", "spline_implicit_bias", "synflow_conservation",
               "gradient_confusion", "soft_confusion")),
     "training_methods": ("Training methods: natural gradient, proximal SGD, population search, adversarial training",
-                         ("natural_gradient_invariance", "population_search",
+                         ("natural_gradient_invariance", "proximal_small_batch", "population_search",
                           "fast_adversarial_bilevel")),
 }
 

@@ -26,8 +26,9 @@ def _run(name, seed=0, **overrides):
 
 # Checks whose controls the default suite runs at the check's quick sizes (where they fail too);
 # at the default sizes under -m slow. central_flow: sigma_term=false is a whole default run
-# (30 000 GD steps beside the central flow, ~50 s) judged by another prediction.
-CONTROLS_AT_QUICK_SIZES = ("central_flow",)
+# (30 000 GD steps beside the central flow, ~50 s) judged by another prediction; proximal_small_batch:
+# the net's control compiles the per-sample Hessian measurements at the default replicates.
+CONTROLS_AT_QUICK_SIZES = ("central_flow", "proximal_small_batch")
 
 # Checks whose negative controls run at the default config, with stronger assertions, in their own
 # tests: the generic control test skips them rather than simulate the same config twice.
