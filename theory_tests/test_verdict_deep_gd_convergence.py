@@ -39,7 +39,7 @@ def _arrays(width_exponent=-1.0, depth_exponent=0.0, noise=0.0, **kwargs):
 
 
 def _verdict(arrays, **config):
-    config = dg.DeepGdConvergenceConfig(**{"steps": STEPS, "replicates": R, **config})
+    config = dg.DeepGdConvergenceConfig(**{"steps": STEPS, "replicates": R, "widths": WIDTHS, "depths": DEPTHS, **config})
     return dg.verdict(config, {"lr_fraction": config.lr_fraction}, arrays)
 
 

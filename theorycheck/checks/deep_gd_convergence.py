@@ -52,7 +52,7 @@ O(m^(−1/2)), an upper bound, so the derived claim is one-sided (the drift fall
 m^(−1/2); −0.35 is the −1/2 of gd_global_convergence's band with its 0.15 margin). With a
 smooth activation the drift falls *faster*, as 1/m (the NTK's time derivative is O(1/m) for
 smooth deep nets; Dyer & Gur-Ari 2020, Huang & Yau 2020, recalled, not verified): measured
-−0.9 to −1.0 (below), so a two-sided band around −1/2 would fail a true statement.
+−0.73 to −1.15 (below), so a two-sided band around −1/2 would fail a true statement.
 (4) Depth: the log-log slope of the same relative drift against H at fixed width is ≤ 0.5.
 Derivation: the ResNet's perturbation constants are bounded in H, so its drift at fixed m is
 O(1) in H (slope ≤ 0 up to finite-H corrections); the plain net's grows with H (at least
@@ -64,9 +64,15 @@ the replicates, as in gd_global_convergence); nearer they are ``inconclusive`` n
 replicates needed. The exponent of the width needed for a fixed drift,
 ``width_needed_exponent`` = depth slope / |width slope|, is reported, not judged.
 
-**Measured** (4 replicates, steps 400, lr_fraction 0.5): see the module's README row; ResNet
-relative drift 0.14 → 0.04 from m = 64 to 256 (slope ≈ −0.95), and flat in H (0.040 at H = 2,
-0.036 at H = 8, m = 256); the plain net's 0.038 → 0.22 over H = 2 → 8 (slope ≈ 1.3).
+**Measured** (defaults: widths 64/128/256 at H = 4, depths 2/4/16 at m = 128, 6 replicates,
+lr_fraction 0.5; steps 500 for these rows). ResNet: seed 0 width slope −0.76 (SE 0.13), depth
+slope −0.10 (SE 0.10), slowest L(T)/L(0) 5.6e-5; seed 202 (depths 2/4/8) −0.73 / +0.01. Plain
+net (skip=false): seed 0 depth slope 0.80 (SE 0.09), seed 101 1.12 (SE 0.06), relative drift
+0.04 → 0.41 from H = 2 to 16 — both decided fails. With depths 2/4/8 the plain net's slope was
+0.50 ± 0.17 and 0.97 ± 0.19 (undecided at 4–6 replicates): depth 16 is needed for the control
+to separate at m = 128, which is why the default depth series reaches 16. Seed 303 at the
+defaults (steps 600): −0.92 / −0.20, slowest L(T)/L(0) 7.8e-6. At lr_fraction 0.9
+the ResNet's slowest run stalled near the stability limit (seed 202), hence 0.5.
 
 **Negative control.** ``skip=false``: the same parameters without the identity path, x⁽ʰ⁾ =
 √(c_σ/m)σ(W⁽ʰ⁾x⁽ʰ⁻¹⁾): its relative drift grows with H, and criterion (4) fails.
@@ -107,13 +113,13 @@ SINGULAR = 1e-8  # λ_min(G(0)) <= SINGULAR·λ_max(G(0)): the Gram matrix is si
 class DeepGdConvergenceConfig:
     widths: tuple = config_field((64, 128, 256), low=32, high=1024,
                                  help="widths m of the width series (>= 3 distinct), at depth width_series_depth")
-    depths: tuple = config_field((2, 4, 8), low=2, high=16,
+    depths: tuple = config_field((2, 4, 16), low=2, high=16,
                                  help="depths H of the depth series (>= 3 distinct), at width depth_series_width")
     width_series_depth: int = config_field(4, low=2, high=16, help="the depth H of the width series")
     depth_series_width: int = config_field(128, low=32, high=1024, help="the width m of the depth series")
     lr_fraction: float = config_field(0.5, low=0.05, high=1.5,
                                       help="η = lr_fraction·2/λ_max(G(0)), per run (> 1: beyond the stability limit)")
-    steps: int = config_field(500, low=20, high=STEPS_MAX, help="GD steps T")
+    steps: int = config_field(600, low=20, high=STEPS_MAX, help="GD steps T")
     replicates: int = config_field(6, low=3, high=REPLICATES_MAX, help="initialisations per (width, depth)")
     skip: bool = config_field(True, help="identity skip connections (false: the plain deep net, the negative control)")
     duplicate_inputs: bool = config_field(False, help="repeat the first input with another label (singular Gram)")
