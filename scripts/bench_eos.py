@@ -9,7 +9,8 @@ residual), float32. Columns:
   ``dynamics.top_hessian_eigenvalues``, jitted as a whole;
 * ``jax_scan``: the same arithmetic written by hand as one ``lax.scan`` over flat parameters;
 * ``torch``: PyTorch eager as its users write it: a Python loop, ``torch.optim.SGD``, double-backward
-  HVPs, the same Lanczos iteration, ``torch.set_num_threads(cores)``;
+  HVPs, the same Lanczos iteration, ``torch.set_num_threads(cores)``; on CUDA when JAX runs on a
+  GPU (``--torch-device``);
 * ``library_f64``: the library job in float64.
 
 Also measured in the same process: one GD step and one HVP, whose counts give the job's
@@ -100,8 +101,8 @@ def scan_job(loss, *, steps, every, iterations):
     return job
 
 
-def torch_job(params0, x, y, lr, *, steps, every, iterations):
-    """The job in PyTorch eager; returns ``run() -> (sharpness list, final loss)``."""
+def torch_job(params0, x, y, lr, *, steps, every, iterations, device="cpu"):
+    """The job in PyTorch eager on ``device``; returns ``run() -> (sharpness list, final loss)``."""
     import torch
 
     layers = []
@@ -111,9 +112,10 @@ def torch_job(params0, x, y, lr, *, steps, every, iterations):
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(w.T.copy()))
             linear.bias.copy_(torch.from_numpy(np.array(layer["b"], np.float32)))
-        layers += [linear, torch.nn.Tanh()] if i < len(params0) - 1 else [linear]
+        layers += [linear.to(device), torch.nn.Tanh()] if i < len(params0) - 1 else [linear.to(device)]
     initial = [p.detach().clone() for p in torch.nn.Sequential(*layers).parameters()]
-    xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    xt = torch.tensor(x, dtype=torch.float32, device=device)
+    yt = torch.tensor(y, dtype=torch.float32, device=device)
     m, tiny = iterations, float(np.finfo(np.float32).eps) ** 0.75
 
     def run():
@@ -135,9 +137,9 @@ def torch_job(params0, x, y, lr, *, steps, every, iterations):
                 parts = torch.autograd.grad(flat_grad, params, grad_outputs=u, retain_graph=True)
                 return torch.cat([h.reshape(-1) for h in parts])
 
-            q = torch.zeros(m + 1, n)
+            q = torch.zeros(m + 1, n, device=device)
             q[0] = v / v.norm()
-            alphas, betas = torch.zeros(m), torch.zeros(m)
+            alphas, betas = torch.zeros(m, device=device), torch.zeros(m, device=device)
             for j in range(m):
                 w = hvp(q[j])
                 alphas[j] = q[j] @ w
@@ -145,7 +147,7 @@ def torch_job(params0, x, y, lr, *, steps, every, iterations):
                 w = w - q.T @ (q @ w)
                 beta = w.norm()
                 if beta <= tiny * max(abs(float(alphas[j])), 1.0):  # breakdown: random restart
-                    w = torch.randn(n)
+                    w = torch.randn(n, device=device)
                     w = w - q.T @ (q @ w)
                     w = w - q.T @ (q @ w)
                     beta = torch.zeros(())
@@ -159,7 +161,7 @@ def torch_job(params0, x, y, lr, *, steps, every, iterations):
             return float(values[-1]), top.detach()
 
         optimizer = torch.optim.SGD(params, lr=lr)
-        v, values = torch.randn(n), []
+        v, values = torch.randn(n, device=device), []
         for step in range(steps):
             if step % every == 0:
                 value, v = sharpness(v)
@@ -198,6 +200,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--columns", nargs="+", default=list(COLUMNS), help=f"any of {COLUMNS} (library always runs)")
     parser.add_argument("--no-torch", action="store_true", help="drop the PyTorch column")
+    parser.add_argument("--torch-device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="PyTorch's device; auto: cuda when JAX runs on a GPU and PyTorch sees one")
     parser.add_argument("--quick", action="store_true", help="smoke test: tiny net, 100 steps, 1 repeat")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("runs/bench"))
     args = parser.parse_args(argv)
@@ -252,8 +256,13 @@ def main(argv=None):
             parser.error('PyTorch is not installed: pip install -e ".[bench]", or pass --no-torch')
 
         torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
-        threads.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
-        candidates["torch"] = torch_job(params32, x, y, lr, **shape)
+        device = args.torch_device
+        if device == "auto":
+            device = "cuda" if jax.default_backend() == "gpu" and torch.cuda.is_available() else "cpu"
+        elif device == "cuda" and not torch.cuda.is_available():
+            parser.error("--torch-device cuda: PyTorch sees no CUDA device; use --torch-device cpu")
+        threads.update(torch=torch.__version__, torch_threads=torch.get_num_threads(), torch_device=device)
+        candidates["torch"] = torch_job(params32, x, y, lr, device=device, **shape)
         compile_s["torch"] = 0.0
     reps = args.every
     step_fn, hvp_fn, v = floor_pieces(loss32, params32, lr32, reps)

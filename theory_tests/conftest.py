@@ -7,7 +7,12 @@
   each test;
 * implicit rank promotion raises; legacy uint32 PRNG keys raise (typed keys only);
 * Hypothesis is deterministic: ``derandomize=True``, no deadline (first calls compile), no
-  example database, few examples (each distinct static shape is a compile).
+  example database, few examples (each distinct static shape is a compile);
+* distribution over pytest-xdist's workers (``--dist loadfile``, :func:`pytest_xdist_make_scheduler`):
+  a test runs in its file's group, so a file's module fixtures and cached runs are computed
+  once, except in the files that hold one case per registered check (corners, controls, CLI
+  runs), which are grouped by check: no case there shares a compile with another check's, and
+  test_corners.py alone is about half the suite, which as one group is one worker's serial tail.
 """
 
 import jax
@@ -27,6 +32,33 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("theorycheck")
+
+
+SPLIT_BY_CHECK = {"test_corners.py", "test_checks.py", "test_cli.py"}
+
+
+def scheduling_group(nodeid: str) -> str:
+    """A test's group for pytest-xdist: its file, or ``file::check`` (the first segment of its
+    parameter id: the check's name) in :data:`SPLIT_BY_CHECK`."""
+    file = nodeid.split("::", 1)[0]
+    if file.rsplit("/", 1)[-1] in SPLIT_BY_CHECK and nodeid.endswith("]") and "[" in nodeid:
+        return f"{file}::{nodeid[nodeid.index('[') + 1:-1].split('-', 1)[0]}"
+    return file
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (pyproject.toml's default) with :func:`scheduling_group` for groups.
+    (pytest-xdist's own ``loadgroup`` marks do not take under pytest 9, whose node ids are
+    read-only.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFileOrCheck(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scheduling_group(nodeid)
+
+    return ByFileOrCheck(config, log)
 
 
 @pytest.fixture

@@ -406,3 +406,15 @@ def test_diagonal_flow_metric_bound_holds_on_the_conserved_curve(depth, alphas):
     assert metric.min() >= bound * (1 - 1e-12)
     slack = 1.0 if depth == 2 else 2.0 ** ((2 * depth - 2) / (depth - 2))
     assert metric.min() == pytest.approx(slack * bound, rel=1e-3)
+
+
+def test_paired_noise_band_hand_value():
+    """d = (1, 2, 3): sd = 1, n = 3, t_{0.99,2} = 6.964557 (table value), band = 6.964557/√3 = 4.02099;
+    d = (0.1, −0.1): sd = √0.02, t_{0.95,1} = 6.313752, band = 6.313752·0.141421/√2 = 0.631375."""
+    assert bounds.paired_noise_band([1.0, 2.0, 3.0], 0.99) == pytest.approx(4.02099, abs=1e-5)
+    assert bounds.paired_noise_band([0.1, -0.1], 0.95) == pytest.approx(0.631375, abs=1e-6)
+    assert bounds.paired_noise_band([0.5, 0.5, 0.5]) == 0.0
+    with pytest.raises(ValueError, match="replicates"):
+        bounds.paired_noise_band([1.0])
+    with pytest.raises(ValueError, match="confidence"):
+        bounds.paired_noise_band([1.0, 2.0], 1.5)

@@ -137,6 +137,45 @@ def test_sgd_with_full_batch_is_gd(key):
     np.testing.assert_array_equal(first.losses, again.losses)  # same key, same numbers
     other = small(params0, jax.random.key(1))
     assert not np.array_equal(first.losses, other.losses)
+    # numpy data (as a user loads it) gives the same run as jax arrays
+    from_numpy = dynamics.sgd(batch_loss, dynamics.plain_sgd(0.1), (np.asarray(x), np.asarray(y)), batch_size=2,
+                              num_steps=30)
+    np.testing.assert_array_equal(jax.jit(from_numpy)(params0, key).losses, jax.jit(small)(params0, key).losses)
+
+
+def _moves_unless_given_its_loss(batch_loss):
+    """An update rule that needs the loss itself: it moves the parameters by (value − its own
+    recomputation of the loss), so the parameters stay put iff the simulator passed the step's
+    ``value`` (and ``batch``) through."""
+
+    def update(updates, state, params, *, value, batch=None):
+        own = batch_loss(params, batch)
+        return jax.tree.map(lambda g: jnp.zeros_like(g) + (value - own), updates), state + 1
+
+    return optax.GradientTransformationExtraArgs(lambda params: jnp.zeros((), jnp.int32), update)
+
+
+@pytest.mark.parametrize("simulator", ["gradient_descent", "sgd"])
+def test_extra_args_reach_an_update_rule_that_takes_them(key, simulator):
+    data = jnp.arange(8.0)
+    full = lambda p, batch: jnp.sum((p - (data if batch is None else batch)) ** 2)
+    optimizer = optax.chain(dynamics.plain_sgd(1e-9), _moves_unless_given_its_loss(full))
+    if simulator == "sgd":
+        run = dynamics.sgd(full, optimizer, data, batch_size=3, num_steps=5)
+    else:
+        run = dynamics.gradient_descent(lambda p: full(p, None), optimizer, num_steps=5)
+    trajectory = run(jnp.array(0.5), key)
+    # only the plain step of 1e-9 moves it: the extra update is exactly zero
+    assert abs(float(trajectory.final_params) - 0.5) < 1e-6
+    # a wrong loss value moves it by O(1): the rule really reads what it is given
+    wrong = optax.chain(
+        dynamics.plain_sgd(1e-9), _moves_unless_given_its_loss(lambda p, batch: full(p, batch) + 1.0)
+    )
+    if simulator == "sgd":
+        moved = dynamics.sgd(full, wrong, data, batch_size=3, num_steps=5)(jnp.array(0.5), key)
+    else:
+        moved = dynamics.gradient_descent(lambda p: full(p, None), wrong, num_steps=5)(jnp.array(0.5), key)
+    assert abs(float(moved.final_params) - (0.5 - 5.0)) < 1e-6
 
 
 def test_weight_decay_convention(key):

@@ -1,6 +1,9 @@
 """Deep classifiers under the square loss (issue 8; shared/THEORY.md §3, §4): the library pieces
 (digits, spectra, the batch tape, the low-rank bounds) and the checks, each able to fail."""
 
+import subprocess
+import sys
+
 import jax
 import jax.flatten_util
 import jax.numpy as jnp
@@ -25,6 +28,28 @@ _cli = run_cli
 
 
 # data -----------------------------------------------------------------------------------------
+
+
+_DIGITS_AFTER_A_FLOAT32_CAPTURE = """
+import jax
+from theorycheck import models
+def body(total, _):  # a scan body captures the cached numpy array as a float32 constant
+    return total + models.load_digits(jax.random.key(0))[0].sum(), None
+jax.jit(lambda: jax.lax.scan(body, 0.0, None, length=2))()
+with jax.enable_x64(True):
+    x, y, _, _ = models.load_digits(jax.random.key(0))
+    print(x.dtype, y.dtype, float(abs(x.std(axis=0) - 1.0).max(initial=0.0, where=x.std(axis=0) > 0)))
+"""
+
+
+def test_digits_are_float64_in_a_float64_scope_after_a_float32_jit_captured_them():
+    """jax caches a numpy constant captured by jit by identity; the float32 copy must not leak into
+    a check's float64 scope (population_search then fast_adversarial_bilevel in one process did).
+    A fresh process: which captures hit that cache depends on what the process did before."""
+    out = subprocess.run([sys.executable, "-c", _DIGITS_AFTER_A_FLOAT32_CAPTURE], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[:2] == ["float64", "float64"], out
+    assert float(out[2]) < 1e-12  # standardised in float64, not float32's rounding
 
 
 def test_digits_split_is_fixed_by_the_key_and_standardised():

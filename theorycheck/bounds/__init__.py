@@ -20,6 +20,7 @@ from ._diagonal_linear import woodworth20_potential as woodworth20_potential
 from ._diagonal_linear_rate import woodworth20_metric_lower_bound as woodworth20_metric_lower_bound
 from ._diagonal_linear_rate import woodworth20_residual_time as woodworth20_residual_time
 from ._gd_quadratic import eos_threshold as eos_threshold
+from ._population import paired_noise_band as paired_noise_band
 from ._central_flow import cohen25_sigma_squared as cohen25_sigma_squared
 from ._central_flow import cohen25_time_averaged_loss as cohen25_time_averaged_loss
 from ._gd_quadratic import gd_quadratic_contraction as gd_quadratic_contraction
@@ -27,6 +28,7 @@ from ._gd_quadratic import gd_quadratic_loss_curve as gd_quadratic_loss_curve
 from ._fuss_catalan import fuss_catalan_moment as fuss_catalan_moment
 from ._fuss_catalan import gaussian_product_moments as gaussian_product_moments
 from ._isometry_fisher import sokol20_fisher_bounds as sokol20_fisher_bounds
+from ._natural_gradient import natural_gradient_flow_outputs as natural_gradient_flow_outputs
 from ._isometry_fisher import tanh_critical_point as tanh_critical_point
 from ._scalar_chain import daiheckel19_escape_steps as daiheckel19_escape_steps
 from ._scalar_chain import scalar_chain_flow_steps as scalar_chain_flow_steps
@@ -80,8 +82,21 @@ from ._matrix_sensing import CommutingLimit as CommutingLimit
 from ._matrix_sensing import commuting_factorization_limit as commuting_factorization_limit
 from ._matrix_sensing import linearized_min_norm_interpolant as linearized_min_norm_interpolant
 from ._matrix_sensing import min_trace_psd_interpolant_commuting as min_trace_psd_interpolant_commuting
+from ._adversarial import box_qp_bvls as box_qp_bvls
+from ._adversarial import box_qp_projected_gradient as box_qp_projected_gradient
+from ._adversarial import linear_lower_level_l2 as linear_lower_level_l2
+from ._adversarial import linear_lower_level_lp as linear_lower_level_lp
+from ._adversarial import zhang22_implicit_jvp as zhang22_implicit_jvp
+from ._adversarial import zhang22_lower_level_solution as zhang22_lower_level_solution
 
 __all__ = [
+    "box_qp_bvls",
+    "box_qp_projected_gradient",
+    "linear_lower_level_l2",
+    "linear_lower_level_lp",
+    "zhang22_implicit_jvp",
+    "zhang22_lower_level_solution",
+    "natural_gradient_flow_outputs",
     "CommutingLimit",
     "commuting_factorization_limit",
     "linearized_min_norm_interpolant",
@@ -131,6 +146,7 @@ __all__ = [
     "linearized_gd_steps_to_interpolant",
     "min_l1_interpolant",
     "min_l2_interpolant",
+    "paired_noise_band",
     "mutual_information",
     "mutual_information_condition",
     "remaining_movement",

@@ -27,3 +27,6 @@ from . import central_flow as central_flow
 from . import kernel_rich_nonlinear as kernel_rich_nonlinear
 from . import compositional_sparsity as compositional_sparsity
 from . import isometry_curvature as isometry_curvature
+from . import fast_adversarial_bilevel as fast_adversarial_bilevel
+from . import population_search as population_search
+from . import natural_gradient_invariance as natural_gradient_invariance

@@ -24,6 +24,8 @@ from ._optimizers import adam as adam
 from ._optimizers import rmsprop as rmsprop
 from ._optimizers import plain_sgd as plain_sgd
 from ._progress import progress_bars as progress_bars
+from ._population import PopulationTrajectory as PopulationTrajectory
+from ._population import population_training as population_training
 from ._trajectory import STATUS_COMPLETED as STATUS_COMPLETED
 from ._trajectory import STATUS_DIVERGED as STATUS_DIVERGED
 from ._trajectory import STATUS_INVALID_HYPERPARAMS as STATUS_INVALID_HYPERPARAMS
@@ -37,6 +39,8 @@ from ._fisher import fisher_block_grams as fisher_block_grams
 from ._fisher import fisher_trace as fisher_trace
 from ._fisher import fisher_vector_product as fisher_vector_product
 from ._fisher import top_fisher_eigenvalues as top_fisher_eigenvalues
+from ._natural_gradient import NaturalGradientState as NaturalGradientState
+from ._natural_gradient import natural_gradient as natural_gradient
 from ._jacobian import jacobian_singular_values as jacobian_singular_values
 from ._jacobian import single_sample_fisher_eigenvalues as single_sample_fisher_eigenvalues
 from ._jacobian import single_sample_fisher_gram as single_sample_fisher_gram
@@ -76,11 +80,31 @@ from ._sphere import sphere_weights as sphere_weights
 from ._confusion import pairwise_cosine_statistics as pairwise_cosine_statistics
 from ._confusion import per_sample_gradient_cosines as per_sample_gradient_cosines
 from ._confusion import per_sample_gradients as per_sample_gradients
+from ._adversarial import adversarial_loss as adversarial_loss
+from ._adversarial import adversarial_sgd as adversarial_sgd
+from ._adversarial import fast_at_attack as fast_at_attack
+from ._adversarial import fast_at_step as fast_at_step
+from ._adversarial import fast_bat_attack as fast_bat_attack
+from ._adversarial import fast_bat_step as fast_bat_step
+from ._adversarial import fgsm_perturbation as fgsm_perturbation
+from ._adversarial import input_gradient as input_gradient
+from ._adversarial import pgd_attack as pgd_attack
 
 __all__ = [
+    "adversarial_loss",
+    "adversarial_sgd",
+    "fast_at_attack",
+    "fast_at_step",
+    "fast_bat_attack",
+    "fast_bat_step",
+    "fgsm_perturbation",
+    "input_gradient",
+    "pgd_attack",
     "BatchTape",
     "Eigenpairs",
+    "NaturalGradientState",
     "Observer",
+    "PopulationTrajectory",
     "PruningTrajectory",
     "STATUS_COMPLETED",
     "STATUS_DIVERGED",
@@ -116,6 +140,7 @@ __all__ = [
     "layer_gradient_cosines",
     "loss_observer",
     "magnitude_scores",
+    "natural_gradient",
     "neural_collapse_metrics",
     "numerical_rank",
     "off_span_component",
@@ -126,6 +151,7 @@ __all__ = [
     "per_sample_gradient_variance",
     "per_sample_gradients",
     "plain_sgd",
+    "population_training",
     "progress_bars",
     "rmsprop",
     "rmsprop_preconditioner",

@@ -28,28 +28,49 @@ def _check_inputs(inputs) -> None:
         raise ValueError(f"inputs must be a (n, d_in) batch with n >= 1, got shape {getattr(inputs, 'shape', None)}")
 
 
+OUTPUTS = ("gaussian", "categorical")
+
+
 def fisher_vector_product(
-    apply: Callable, params: Any, inputs: Float[Array, "n d_in"]
+    apply: Callable, params: Any, inputs: Float[Array, "n d_in"], *, output: str = "gaussian"
 ) -> Callable[[Float[Array, " p"]], Float[Array, " p"]]:
-    """``v ↦ F̄v = (1/n) Σ_i J_iᵀ J_i v`` on flat parameter vectors (MSE / Gaussian output).
+    """``v ↦ F̄v = (1/n) Σ_i J_iᵀ H_i J_i v`` on flat parameter vectors.
+
+    ``H_i`` is the Fisher of the output distribution in output space: ``I`` for a unit Gaussian
+    (``output="gaussian"``, MSE, the default) and ``diag(p_i) − p_ip_iᵀ`` with
+    ``p_i = softmax(f(θ, x_i))`` for a categorical output on logits (``output="categorical"``);
+    for both, ``F̄`` is the Gauss–Newton matrix of the mean negative log-likelihood.
 
     Args:
       apply: ``apply(params, batch) -> (n, d_out)`` of a :class:`models.Model` (a closure over
         frozen leaves restricts the Fisher to the others, e.g. the hidden layers only).
       params: the point at which the Fisher is taken.
       inputs: ``(n, d_in)``.
+      output: ``"gaussian"`` or ``"categorical"``.
 
     Returns:
       The exact product on vectors of ``ravel_pytree(params)[0]``'s shape and dtype.
     """
     _check_inputs(inputs)
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
     flat, unravel = ravel_pytree(params)
     n = inputs.shape[0]
-    _, f_lin = jax.linearize(lambda z: apply(unravel(z), inputs), flat)
+    out, f_lin = jax.linearize(lambda z: apply(unravel(z), inputs), flat)
     f_transpose = jax.linear_transpose(f_lin, flat)
+    if output == "categorical":
+        if out.ndim != 2:
+            raise ValueError(f"a categorical output needs apply to return (n, classes) logits, got shape {out.shape}")
+        p = jax.nn.softmax(out, axis=-1)
+
+        def output_fisher(u):
+            return p * u - p * jnp.sum(p * u, axis=-1, keepdims=True)
+    else:
+        def output_fisher(u):
+            return u
 
     def fvp(v):
-        return f_transpose(f_lin(v.astype(flat.dtype)))[0] / n
+        return f_transpose(output_fisher(f_lin(v.astype(flat.dtype))))[0] / n
 
     return fvp
 

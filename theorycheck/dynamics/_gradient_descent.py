@@ -18,8 +18,28 @@ from ._validation import (
     require_transformation,
 )
 
-# grad_fn(params, key) -> (loss, grads): the only thing GD and SGD do differently.
-GradFn = Callable[[Any, jax.Array], tuple[jax.Array, Any]]
+# grad_fn(params, key) -> (loss, grads, extra_args): the only thing GD and SGD do differently.
+# extra_args ({} for GD, {"batch": batch} for SGD) reach an optimizer that takes them.
+GradFn = Callable[[Any, jax.Array], tuple[jax.Array, Any, dict]]
+
+
+def optimizer_update(optimizer: optax.GradientTransformation):
+    """``update(grads, state, params, **extra_args)`` for any optax transformation.
+
+    An ``optax.GradientTransformationExtraArgs`` (``optax.chain`` and ``inject_hyperparams`` are
+    ones; each passes the keywords on only to the parts that take them) is called with the step's
+    ``value`` (the loss at ``params``) and, in :func:`sgd`, its ``batch``: what an update rule that
+    needs the loss itself (a natural gradient's Fisher, a proximal step's inner problem) reads. A
+    plain ``GradientTransformation`` is called with ``(grads, state, params)`` alone.
+    """
+    if isinstance(optimizer, optax.GradientTransformationExtraArgs):
+        return optimizer.update
+
+    def update(grads, state, params, **extra_args):
+        del extra_args
+        return optimizer.update(grads, state, params)
+
+    return update
 
 
 def _tree_all_finite(tree) -> jax.Array:
@@ -127,6 +147,44 @@ def hyperparams_valid(opt_state) -> jax.Array:
     return valid
 
 
+def update_step(grad_fn: GradFn, optimizer: optax.GradientTransformation):
+    """The scan body of one GD/SGD update, shared by every simulator built on :func:`_simulator`.
+
+    ``step((params, opt_state, diverged, diverged_at, t), key) -> (carry, loss)``: a non-finite
+    loss or gradient sets ``diverged`` (and ``diverged_at = t``) and freezes ``params`` and
+    ``opt_state`` from then on.
+    """
+
+    update = optimizer_update(optimizer)
+
+    def step(carry, key):
+        # `diverged` freezes the run; it starts true when the hyperparameters are invalid
+        params, opt_state, diverged, diverged_at, t = carry
+        loss, grads, extra_args = grad_fn(params, key)
+        updates, new_opt_state = update(grads, opt_state, params, value=loss, **extra_args)
+        bad = ~(jnp.isfinite(loss) & _tree_all_finite(grads))
+        diverged_at = jnp.where(~diverged & bad, t, diverged_at)
+        diverged = diverged | bad
+        params = _tree_select(diverged, params, optax.apply_updates(params, updates))
+        opt_state = _tree_select(diverged, opt_state, new_opt_state)
+        return (params, opt_state, diverged, diverged_at, t + 1), loss
+
+    return step
+
+
+def block_keys(key: jax.Array, num_records: int):
+    """``(key_init, key_observe, key_steps)`` of a run from ``key``: the observers' init key, and
+    ``num_records + 1`` keys for the records and for each block of steps (block ``r`` draws its
+    ``every`` step keys as ``jax.random.split(key_steps[r], every)``; the last is never used).
+    A simulator that replays :func:`sgd`'s batches (``dynamics.population_training``) derives
+    them here too."""
+    key_init, key_loop, key_last = jax.random.split(key, 3)
+    keys = jax.vmap(jax.random.split)(jax.random.split(key_loop, num_records))  # (observe, steps)
+    key_observe = jnp.concatenate([keys[:, 0], key_last[None]])
+    key_steps = jnp.concatenate([keys[:, 1], key_last[None]])
+    return key_init, key_observe, key_steps
+
+
 def _simulator(
     grad_fn: GradFn,
     optimizer: optax.GradientTransformation,
@@ -139,18 +197,7 @@ def _simulator(
     require_every(num_steps, every)
     observers = check_observers(observers)
     num_records = num_steps // every
-
-    def step(carry, key):
-        # `diverged` freezes the run; it starts true when the hyperparameters are invalid
-        params, opt_state, diverged, diverged_at, t = carry
-        loss, grads = grad_fn(params, key)
-        updates, new_opt_state = optimizer.update(grads, opt_state, params)
-        bad = ~(jnp.isfinite(loss) & _tree_all_finite(grads))
-        diverged_at = jnp.where(~diverged & bad, t, diverged_at)
-        diverged = diverged | bad
-        params = _tree_select(diverged, params, optax.apply_updates(params, updates))
-        opt_state = _tree_select(diverged, opt_state, new_opt_state)
-        return (params, opt_state, diverged, diverged_at, t + 1), loss
+    step = update_step(grad_fn, optimizer)
 
     def block(carry, xs):
         # records are taken before each block of `every` steps; the last of the num_records + 1
@@ -177,12 +224,9 @@ def _simulator(
         check_hyperparams(hyperparams)
         opt_state = with_hyperparams(optimizer.init(params0), hyperparams)
         valid = hyperparams_valid(opt_state)
-        key_init, key_loop, key_last = jax.random.split(key, 3)
+        key_init, key_observe, key_steps = block_keys(key, num_records)
         obs_states = init_observers(observers, params0, key_init, opt_state)
         state = (params0, opt_state, ~valid, jnp.array(-1), jnp.array(0))
-        block_keys = jax.vmap(jax.random.split)(jax.random.split(key_loop, num_records))  # (observe, steps)
-        key_observe = jnp.concatenate([block_keys[:, 0], key_last[None]])
-        key_steps = jnp.concatenate([block_keys[:, 1], key_last[None]])  # the last one is never used
         (state, _), (records, losses) = jax.lax.scan(
             block, (state, obs_states), (jnp.arange(num_records + 1), key_observe, key_steps)
         )
@@ -218,6 +262,8 @@ def gradient_descent(
       loss_fn: ``loss_fn(params) -> scalar`` on the full data (closed over).
       optimizer: any optax transformation; build it with :func:`plain_sgd` (or
         ``optax.inject_hyperparams``) to sweep its hyperparameters as data.
+        An ``optax.GradientTransformationExtraArgs`` also receives ``value=`` the loss at the
+        current parameters (and, in :func:`sgd`, ``batch=`` the step's minibatch).
       num_steps: number of updates (static).
       every: record the observers every ``every`` steps (static, divides ``num_steps``); records
         are taken at steps ``0, every, ..., num_steps`` (a nested scan).
@@ -241,7 +287,7 @@ def gradient_descent(
 
     def grad_fn(params, key):
         del key
-        return jax.value_and_grad(loss_fn)(params)
+        return (*jax.value_and_grad(loss_fn)(params), {})
 
     return _simulator(grad_fn, optimizer, num_steps=num_steps, every=every, observers=observers)
 
@@ -272,6 +318,14 @@ def sgd(
       as ``status = STATUS_INVALID_HYPERPARAMS`` without simulating, as for
       :func:`gradient_descent`.
     """
+    grad_fn = minibatch_grad_fn(loss_fn, data, batch_size)
+    return _simulator(grad_fn, optimizer, num_steps=num_steps, every=every, observers=observers)
+
+
+def minibatch_grad_fn(loss_fn, data, batch_size: int) -> GradFn:
+    """``grad_fn(params, key) -> (loss, grads, {"batch": batch})`` on ``batch_size`` distinct samples drawn from
+    ``key`` (validated as :func:`sgd` documents); shared by :func:`sgd` and
+    ``dynamics.population_training``."""
     leaves = jax.tree.leaves(data)
     if not leaves:
         raise ValueError("data must hold at least one array with a leading sample axis")
@@ -282,6 +336,7 @@ def sgd(
             f"{[leaf.shape for leaf in leaves]}"
         )
     require_finite_tree("data", data)
+    data = jax.tree.map(jnp.asarray, data)  # numpy arrays cannot be indexed by a traced index
     require_positive_int("batch_size", batch_size)
     if batch_size > n:
         raise ValueError(
@@ -291,6 +346,6 @@ def sgd(
     def grad_fn(params, key):
         index = jax.random.choice(key, n, (batch_size,), replace=False)
         batch = jax.tree.map(lambda a: a[index], data)
-        return jax.value_and_grad(loss_fn)(params, batch)
+        return (*jax.value_and_grad(loss_fn)(params, batch), {"batch": batch})
 
-    return _simulator(grad_fn, optimizer, num_steps=num_steps, every=every, observers=observers)
+    return grad_fn

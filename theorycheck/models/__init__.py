@@ -4,6 +4,10 @@ from ._datasets import chebyshev_regression as chebyshev_regression
 from ._datasets import gaussian_mixture as gaussian_mixture
 from ._datasets import sparse_regression as sparse_regression
 from ._datasets import teacher_student as teacher_student
+from ._graph import Graph as Graph
+from ._graph import gcn as gcn
+from ._graph import normalized_adjacency as normalized_adjacency
+from ._graph import stochastic_block_model as stochastic_block_model
 from ._linear import deep_linear as deep_linear
 from ._linear import diagonal_linear as diagonal_linear
 from ._linear import diagonal_linear_params as diagonal_linear_params
@@ -45,7 +49,11 @@ from ._tree import dense_target as dense_target
 from ._tree import tree_net as tree_net
 
 __all__ = [
+    "Graph",
     "Model",
+    "gcn",
+    "normalized_adjacency",
+    "stochastic_block_model",
     "accuracy_from_confusion",
     "activation_normaliser",
     "batch_norm",

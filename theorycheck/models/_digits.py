@@ -44,8 +44,11 @@ def load_digits(
     if isinstance(train_size, bool) or not isinstance(train_size, int) or not 1 <= train_size <= n_available:
         raise ValueError(f"train_size must be an integer in [1, {n_available}], got {train_size!r}")
     order = jax.random.permutation(key, n_total)
-    x = jnp.asarray(data)[order]
-    y = jax.nn.one_hot(jnp.asarray(labels)[order], DIGITS_CLASSES, dtype=x.dtype)
+    # An explicit dtype: jax 0.10 caches a numpy constant that jit captured (these cached arrays
+    # are) by identity, so a float32 process's copy would come back inside a float64 scope.
+    x = jnp.asarray(data, dtype=jax.dtypes.canonicalize_dtype(jnp.float64))[order]
+    y = jax.nn.one_hot(jnp.asarray(labels, dtype=jax.dtypes.canonicalize_dtype(jnp.int64))[order],
+                       DIGITS_CLASSES, dtype=x.dtype)
     x_train, y_train = x[:train_size], y[:train_size]
     x_test, y_test = x[n_available:], y[n_available:]
     mean = x_train.mean(axis=0, keepdims=True)
