@@ -74,6 +74,11 @@ to separate at m = 128, which is why the default depth series reaches 16. Seed 3
 defaults (steps 600): −0.92 / −0.20, slowest L(T)/L(0) 7.8e-6. At lr_fraction 0.9
 the ResNet's slowest run stalled near the stability limit (seed 202), hence 0.5.
 
+**Range narrowed.** ``lr_fraction`` ≤ 0.75: the theorem assumes η small enough (η = O(λ/n²)),
+and at lr_fraction 1.5 (beyond the stability limit 2/λ_max) the rate bound is violated 46-fold
+(quick sizes, seed 0: a catapult, the width slope turns positive) — outside the hypothesis, not
+a counterexample. Quick sizes, seed 0: 0.75 passes (width slope −0.96, depth slope −0.14).
+
 **Negative control.** ``skip=false``: the same parameters without the identity path, x⁽ʰ⁾ =
 √(c_σ/m)σ(W⁽ʰ⁾x⁽ʰ⁻¹⁾): its relative drift grows with H, and criterion (4) fails.
 
@@ -117,8 +122,9 @@ class DeepGdConvergenceConfig:
                                  help="depths H of the depth series (>= 3 distinct), at width depth_series_width")
     width_series_depth: int = config_field(4, low=2, high=16, help="the depth H of the width series")
     depth_series_width: int = config_field(128, low=32, high=1024, help="the width m of the depth series")
-    lr_fraction: float = config_field(0.5, low=0.05, high=1.5,
-                                      help="η = lr_fraction·2/λ_max(G(0)), per run (> 1: beyond the stability limit)")
+    lr_fraction: float = config_field(0.5, low=0.05, high=0.75,
+                                      help="η = lr_fraction·2/λ_max(G(0)), per run (range narrowed to 0.75: "
+                                           "the theorem needs η small)")
     steps: int = config_field(600, low=20, high=STEPS_MAX, help="GD steps T")
     replicates: int = config_field(6, low=3, high=REPLICATES_MAX, help="initialisations per (width, depth)")
     skip: bool = config_field(True, help="identity skip connections (false: the plain deep net, the negative control)")
@@ -386,8 +392,11 @@ CHECK = register(
         plot=plot,
         negative_controls=({"skip": False},),
         needs_x64=True,
-        quick={"widths": (32, 64, 128), "depths": (2, 4, 8), "depth_series_width": 64, "width_series_depth": 2,
-               "steps": 300, "replicates": 3},
+        quick={"widths": (64, 128, 256), "depths": (2, 4, 8), "depth_series_width": 64, "width_series_depth": 2,
+               "steps": 600, "replicates": 4},
+        slow_corners=("width_series_depth=low", "width_series_depth=high", "depth_series_width=low",
+                      "depth_series_width=high", "steps=low", "steps=high", "replicates=low", "replicates=high",
+                      "duplicate_inputs=true"),
         data_keys=("lr_fraction",),
         simulate=simulate,
         verdict=verdict,
