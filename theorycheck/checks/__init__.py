@@ -14,6 +14,7 @@ from . import neural_collapse as neural_collapse
 from . import gradient_oscillation as gradient_oscillation
 from . import synflow_conservation as synflow_conservation
 from . import gd_global_convergence as gd_global_convergence
+from . import deep_gd_convergence as deep_gd_convergence
 from . import untrained_cs_recovery as untrained_cs_recovery
 from . import soft_confusion as soft_confusion
 from . import spline_implicit_bias as spline_implicit_bias

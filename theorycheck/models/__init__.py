@@ -16,6 +16,8 @@ from ._linearize import linearize as linearize
 from ._mlp import cohen21_regression_net as cohen21_regression_net
 from ._mlp import mlp as mlp
 from ._mlp import two_layer as two_layer
+from ._resnet import activation_normaliser as activation_normaliser
+from ._resnet import residual_mlp as residual_mlp
 from ._model import Model as Model
 from ._normalisation import batch_norm as batch_norm
 from ._normalisation import channel_norm as channel_norm
@@ -53,6 +55,7 @@ __all__ = [
     "normalized_adjacency",
     "stochastic_block_model",
     "accuracy_from_confusion",
+    "activation_normaliser",
     "batch_norm",
     "channel_norm",
     "chebyshev_regression",
@@ -81,6 +84,7 @@ __all__ = [
     "linearize",
     "load_digits",
     "mlp",
+    "residual_mlp",
     "shallow_relu_1d",
     "sigmoid_heaviside",
     "step_heaviside",
