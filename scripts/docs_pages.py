@@ -47,7 +47,7 @@ FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
                       ("bn_scale_invariance", "channel_norm_gradients", "dynamical_isometry", "isometry_curvature",
                        "dropout_decorrelation", "untrained_cs_recovery")),
     "wide": ("Wide networks and gradient geometry",
-             ("gd_global_convergence", "spline_implicit_bias", "synflow_conservation",
+             ("gd_global_convergence", "deep_gd_convergence", "spline_implicit_bias", "synflow_conservation",
               "gradient_confusion", "soft_confusion")),
     "training_methods": ("Training methods: natural gradient, proximal SGD, population search, adversarial training",
                          ("natural_gradient_invariance", "proximal_small_batch", "population_search",
