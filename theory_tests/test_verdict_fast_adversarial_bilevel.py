@@ -219,7 +219,7 @@ def test_trend_replicates_remedy_is_the_smallest_count_whose_interval_clears_zer
 
 def test_trend_at_small_radii_only_is_rejected_at_configuration():
     check = get_check("fast_adversarial_bilevel")
-    with pytest.raises(ValueError, match=r"add a radius in \[0.4, 0.6\]"):
-        make_config(check, {**QUICK, "trend": True, "epsilons": (0.1, 0.39)})
-    make_config(check, {**QUICK, "trend": True, "epsilons": (0.1, 0.4)})
-    make_config(check, {**QUICK, "epsilons": (0.1, 0.39)})  # the identities do not read epsilons
+    with pytest.raises(ValueError, match=r"add a radius in \[0.5, 0.6\]"):
+        make_config(check, {**QUICK, "trend": True, "epsilons": (0.1, 0.49)})
+    make_config(check, {**QUICK, "trend": True, "epsilons": (0.1, 0.5)})
+    make_config(check, {**QUICK, "epsilons": (0.1, 0.49)})  # the identities do not read epsilons
