@@ -67,10 +67,8 @@ def check():
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_default_passes_and_l2_control_fails_on_the_sign_step(check, seed):
-    if seed == 1:  # the default's seed 0 is the verdict tests' cached run
-        result = check.run(make_config(check, QUICK), jax.random.key(seed))
-        assert result.outcome == "pass", result.reason
+def test_l2_control_fails_on_the_sign_step(check, seed):
+    # the default passing is the verdict tests' real run (seed 0); the simulation does not read ball
     control = check.run(make_config(check, {**QUICK, "ball": "l2"}), jax.random.key(seed))
     assert control.outcome == "fail" and "(i) the sign step is not the maximiser" in control.reason
     assert control.details["i_max_gap"] > 1e6 * control.details["i_tolerance"]

@@ -204,3 +204,22 @@ def test_trend_nonfinite_is_inconclusive(case):
     with jax.enable_x64(True):
         result = _trend_case(case, [0.1, np.nan, 0.1, 0.1])
     assert result.outcome == "inconclusive" and "diverged" in result.reason
+
+
+@pytest.mark.parametrize("shift", [-1e-3, +1e-3])
+def test_trend_replicates_remedy_is_the_smallest_count_whose_interval_clears_zero(case, shift):
+    spread = np.array([-0.02, 0.02])
+    sd = spread.std(ddof=1)
+    mean = fab.T_975[4] * sd / math.sqrt(5) * (1 + shift)  # n = 5 clears 0 just above this mean, not just below
+    with jax.enable_x64(True):
+        result = _trend_case(case, spread + mean)
+    assert result.outcome == "inconclusive"
+    assert f"raise replicates to >= {5 if shift > 0 else 6}" in result.reason, result.reason
+
+
+def test_trend_at_small_radii_only_is_rejected_at_configuration():
+    check = get_check("fast_adversarial_bilevel")
+    with pytest.raises(ValueError, match=r"add a radius in \[0.5, 0.6\]"):
+        make_config(check, {**QUICK, "trend": True, "epsilons": (0.1, 0.49)})
+    make_config(check, {**QUICK, "trend": True, "epsilons": (0.1, 0.5)})
+    make_config(check, {**QUICK, "epsilons": (0.1, 0.49)})  # the identities do not read epsilons
