@@ -38,4 +38,11 @@ MUTANTS = [
     Mutant("vpsb-mlp-variance-gated-by-inner", P, "    undecided = [] if variance_failed else inner_unsolved + rate_undecided",
            "    undecided = inner_unsolved + rate_undecided",
            "mlp: an unsolved inner problem hides the variance failure (the control inconclusive)", tests=T),
+    Mutant("vpsb-mlp-coarse-window-allowed", P, "        if min(ends) < NET_MIN_WINDOW:", "        if min(ends) < 1:",
+           "mlp: a 100x fall inside one or two records decides the rate", tests=T),
+    Mutant("vpsb-mlp-window-tenfold", P, "    near = np.flatnonzero(curve <= NET_WINDOW_FRACTION * curve[0])",
+           "    near = np.flatnonzero(curve <= 10 * NET_WINDOW_FRACTION * curve[0])",
+           "mlp: the window ends at a 10x fall (δ twice as wide)", tests=T),
+    Mutant("vpsb-mlp-floor-window", P, "rate_undecided, early=True)", "rate_undecided, early=False)",
+           "mlp: back to the floor-relative window (the remedy chases itself)", tests=T),
 ]
